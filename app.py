@@ -1,0 +1,35 @@
+"""PromoScope: the router and frame. Pages live in pages/; the logic lives in promo_core."""
+
+import streamlit as st
+
+from ui import state
+from ui.registry import PAGES
+from ui.widgets import md
+
+st.set_page_config(page_title="PromoScope", page_icon=":material/percent:", layout="wide")
+
+sections: dict[str, list] = {}
+for spec in PAGES:
+    sections.setdefault(spec.section, []).append(
+        st.Page(spec.path, title=spec.title, icon=spec.icon, url_path=spec.url_path,
+                default=spec is PAGES[0]))
+page = st.navigation(sections)
+
+ds = state.dataset()
+with st.sidebar:
+    st.subheader("Dataset in use")
+    st.text(ds.name)
+    badge = ds.badge()
+    st.markdown(f"**{badge['rows']:,}** rows · **{badge['users']:,}** users")
+    if badge["from"]:
+        st.caption(md(f"{badge['from'][:10]} to {badge['to'][:10]}"))
+    if state.dataset_key() != "sample" and st.button("Use sample data", icon=":material/restart_alt:"):
+        state.set_dataset(state.load_sample(), "sample")
+        st.rerun()
+    st.toggle("Pseudonymise user ids", key="pseudonymise", on_change=state.apply_privacy,
+              help="Replace user ids by a salted hash in this session, before any page sees them. "
+                   "The salt lives only in memory; reload the data to see the original ids again.")
+    st.selectbox("Currency shown", ["£", "$", "€", "¥"], key="currency",
+                 help="Only the symbol changes; amounts are as in the file")
+
+page.run()

@@ -1,0 +1,136 @@
+"""The command-line face of PromoScope (``promo-core ...`` or ``python -m promo_core ...``).
+
+Exit codes: 0 success; 2 a problem with the data or the arguments (one paragraph on stderr);
+1 an unexpected internal error (one line on stderr, never a traceback); 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from . import __version__
+from .io import FORMATS
+from .schema import COLUMN_NAMES, DataError
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {}
+
+
+def command(name: str):
+    def register(fn):
+        COMMANDS[name] = fn
+        return fn
+    return register
+
+
+def _input_args(p: argparse.ArgumentParser, formats: Sequence[str] = FORMATS) -> None:
+    p.add_argument("input", metavar="INPUT",
+                   help="data file: CSV/TSV/TXT, Excel (.xlsx) or Parquet, gzip allowed")
+    p.add_argument("--format", choices=formats, default="auto",
+                   help="'events' for behaviour or transaction rows, 'baskets' for one basket per line "
+                        "(default: auto-detect)")
+    p.add_argument("--sheet", help="Excel sheet to read when the workbook has several")
+    p.add_argument("--map", action="append", default=[], metavar="COLUMN=HEADER",
+                   help=f"map a file header to a canonical column by hand, e.g. --map user_id=客户; "
+                        f"columns: {', '.join(COLUMN_NAMES)}")
+
+
+def _mapping(pairs: list[str]) -> dict[str, str] | None:
+    if not pairs:
+        return None
+    out = {}
+    for pair in pairs:
+        if "=" not in pair:
+            raise DataError(f"--map {pair!r} is not of the form COLUMN=HEADER",
+                            hint="Write for example --map user_id=CustomerNo")
+        k, v = pair.split("=", 1)
+        out[k.strip()] = v.strip()
+    return out
+
+
+def load_input(args: argparse.Namespace):
+    """Read INPUT with --format/--sheet/--map into a cleaned Dataset."""
+    from .io import read_table
+    from .quality import clean_events
+    from .schema import propose_mapping
+    raw = read_table(args.input, fmt=args.format, sheet=args.sheet)
+    manual = _mapping(args.map)
+    mapping = None
+    if manual:
+        proposed = {k: v for k, v in propose_mapping(raw.frame.columns).items() if v not in manual.values()}
+        mapping = {**proposed, **manual}
+    return clean_events(raw, mapping)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="promo-core",
+        description="PromoScope from the command line: check data files, and write the bundled sample.",
+        epilog="Exit codes: 0 success, 2 a problem with the data or arguments (explained on stderr), "
+               "1 an internal error.")
+    parser.add_argument("--version", action="version", version=f"promo-core {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = sub.add_parser("validate", help="read a file and print its quality report as JSON",
+                       description="Read, map, validate and clean a file; print the quality report "
+                                   "(rows read, rows removed and why, users, items, orders, date range, "
+                                   "event mix, KPIs) as JSON on stdout.")
+    _input_args(p)
+    p.add_argument("--out", help="also write the JSON report to this file")
+
+    p = sub.add_parser("sample", help="write the deterministic demo data and its ground truth",
+                       description="Generate the bundled sample (events, experiment, ground truth) "
+                                   "into a folder. The same seed writes byte-identical files.")
+    p.add_argument("--out", required=True, help="folder to write into (created if missing)")
+    p.add_argument("--users", type=int, default=3000, help="number of users (200 to 200,000; default 3000)")
+    p.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
+    return parser
+
+
+@command("validate")
+def _validate(args: argparse.Namespace) -> int:
+    from .export import to_json_text
+    from .kpis import summarise
+    ds = load_input(args)
+    payload = ds.report.to_dict()
+    payload["kpis"] = summarise(ds.events).to_dict()
+    text = to_json_text(payload)
+    if args.out:
+        Path(args.out).write_text(text + "\n", encoding="utf-8")
+    print(text)
+    return 0
+
+
+@command("sample")
+def _sample(args: argparse.Namespace) -> int:
+    from .sample import write_sample
+    paths = write_sample(args.out, n_users=args.users, seed=args.seed)
+    for name, path in paths.items():
+        print(f"{name}: {path}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        return COMMANDS[args.command](args)
+    except DataError as exc:
+        print(f"promo-core: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("promo-core: interrupted", file=sys.stderr)
+        return 130
+    except (OSError, MemoryError) as exc:
+        print(f"promo-core: could not complete: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # noqa: BLE001 - the contract: never a traceback on stderr
+        print(f"promo-core: internal error ({type(exc).__name__}: {exc}). This is a bug in PromoScope; "
+              "please report it with the command you ran.", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

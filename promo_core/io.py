@@ -1,0 +1,409 @@
+"""Readers for CSV/TSV/TXT, Excel, Parquet and basket files, gzip allowed.
+
+Everything is read from bytes in memory (uploads never touch the disk). The reader sniffs the
+container (gzip, xlsx, Parquet), the text encoding (UTF-8, UTF-8 with BOM, UTF-16, GBK/GB18030,
+Windows-1252), the delimiter and whether the first row is a header, and recognises the
+headerless Taobao UserBehavior layout. Cells are returned as text; typing is quality.py's job.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import zlib
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import pandas as pd
+
+from .schema import DataError, canonical_event, normalise, propose_mapping
+
+Format = Literal["auto", "events", "baskets"]
+FORMATS: tuple[str, ...] = ("auto", "events", "baskets")
+DELIMITERS = (",", "\t", ";", "|")
+MAX_DECOMPRESSED = 2 * 1024**3
+MAX_COLUMNS = 2000
+
+TAOBAO_COLUMNS = ("user_id", "item_id", "category_id", "behavior_type", "timestamp")
+_LAYOUTS = {
+    "UCI Online Retail": {"invoiceno", "stockcode", "description", "quantity", "invoicedate",
+                          "unitprice", "customerid", "country"},
+    "UCI Online Retail II": {"invoice", "stockcode", "description", "quantity", "invoicedate",
+                             "price", "customerid", "country"},
+    "RetailRocket events": {"timestamp", "visitorid", "event", "itemid", "transactionid"},
+}
+
+
+@dataclass(frozen=True)
+class RawTable:
+    """A file read into text cells, with what was sniffed about it.
+
+    ``frame`` has one column per file column (names as in the file, or 'column 1'... when
+    there is no header). For basket files it has two columns, ``basket_id`` and ``item``.
+    ``first_line`` is the file line of the frame's first row, for row numbers in messages.
+    """
+
+    frame: pd.DataFrame
+    name: str
+    kind: Literal["events", "baskets"]
+    container: str
+    encoding: str | None = None
+    delimiter: str | None = None
+    has_header: bool = True
+    sheet: str | None = None
+    layout: str | None = None
+    first_line: int = 2
+    n_bytes: int = 0
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    def describe(self) -> dict:
+        delim = {"\t": "tab", ",": "comma", ";": "semicolon", "|": "pipe", " ": "space"}
+        return {"file": self.name, "container": self.container, "kind": self.kind,
+                "encoding": self.encoding, "delimiter": delim.get(self.delimiter, self.delimiter),
+                "header": self.has_header, "sheet": self.sheet,
+                "layout": self.layout or "not a known layout (columns mapped by name)",
+                "size_mb": round(self.n_bytes / 1e6, 2), "notes": list(self.notes)}
+
+
+def read_table(source: bytes | str | Path, name: str | None = None, *, fmt: Format = "auto",
+               sheet: str | None = None, max_bytes: int | None = None) -> RawTable:
+    """Read a file (path or bytes) into a :class:`RawTable`.
+
+    Parameters
+    ----------
+    source : bytes, str or Path
+        File content, or a path to read.
+    name : str, optional
+        File name shown in messages; defaults to the path's name.
+    fmt : {'auto', 'events', 'baskets'}
+        'baskets' reads one basket per line; 'auto' recognises basket files by their ragged
+        lines of item names.
+    sheet : str, optional
+        Excel sheet to read; needed when a workbook has several sheets with data.
+    max_bytes : int, optional
+        Refuse larger files with a DataError (the app sets this; the CLI does not).
+    """
+    if fmt not in FORMATS:
+        raise DataError(f"Unknown format {fmt!r}", hint=f"Use one of: {', '.join(FORMATS)}")
+    if isinstance(source, (str, Path)):
+        path = Path(source)
+        name = name or path.name
+        if not path.is_file():
+            raise DataError(f"File not found: {path}", hint="Check the path and try again")
+        if max_bytes is not None and path.stat().st_size > max_bytes:
+            _too_big(name, path.stat().st_size, max_bytes)
+        data = path.read_bytes()
+    else:
+        data = bytes(source)
+    name = name or "uploaded file"
+    if max_bytes is not None and len(data) > max_bytes:
+        _too_big(name, len(data), max_bytes)
+    if not data.strip():
+        raise DataError(f"{name} is empty", hint="Upload a file with a header row and at least one data row")
+    n_bytes = len(data)
+    container = "plain"
+    if data[:2] == b"\x1f\x8b":
+        data = _gunzip(data, name)
+        container = "gzip"
+        if not data.strip():
+            raise DataError(f"{name} is an empty gzip archive", hint="Compress a file that has data in it")
+    if data[:4] == b"PK\x03\x04":
+        return _read_excel(data, name, sheet, container + "+xlsx", n_bytes)
+    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+        raise DataError(f"{name} is an old Excel 97-2003 workbook (.xls)",
+                        hint="Open it in Excel and save it as .xlsx or CSV, then upload that")
+    if data[:4] == b"PAR1":
+        return _read_parquet(data, name, container + "+parquet", n_bytes)
+    text, encoding = decode_text(data, name)
+    return _read_text(text, name, fmt, container, encoding, n_bytes)
+
+
+def _too_big(name: str, size: int, limit: int) -> None:
+    raise DataError(f"{name} is {size / 1e6:,.0f} MB; the app accepts files up to {limit / 1e6:,.0f} MB",
+                    hint="Compress it with gzip (CSV shrinks about 6x), upload a filtered extract, "
+                         "or run the command line on the full file: promo-core validate FILE")
+
+
+def _gunzip(data: bytes, name: str) -> bytes:
+    dec = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    out = bytearray()
+    buf = data
+    try:
+        while not dec.eof:
+            chunk = dec.decompress(buf, 1 << 24)
+            out += chunk
+            if len(out) > MAX_DECOMPRESSED:
+                raise DataError(f"{name} unpacks to more than {MAX_DECOMPRESSED // 1024**3} GB",
+                                hint="Upload a smaller extract")
+            buf = dec.unconsumed_tail
+            if not buf and not chunk:
+                break
+    except zlib.error as exc:
+        raise DataError(f"{name} looks like gzip but cannot be unpacked ({exc})",
+                        hint="Copy or download the file again; check it opens with gunzip") from None
+    if not dec.eof:
+        raise DataError(f"{name} is a gzip file that ends too early (truncated or damaged)",
+                        where=f"after {len(out):,} bytes of unpacked data",
+                        hint="Copy or download the file again; check it opens with gunzip")
+    return bytes(out)
+
+
+def decode_text(data: bytes, name: str = "file") -> tuple[str, str]:
+    """Decode bytes as text, sniffing the encoding. Returns (text, encoding name)."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8", errors="replace"), "utf-8-sig"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError:
+            pass
+    head = data[:65536]
+    if head.count(b"\x00") > len(head) // 100:
+        raise DataError(f"{name} is not a text table (it contains binary data)",
+                        hint="Upload CSV, TSV, TXT, Excel (.xlsx) or Parquet, optionally gzipped")
+    try:
+        text, enc = data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        text, enc = _decode_non_utf8(data)
+    sample = text[:65536]
+    bad = sum(1 for ch in sample if (ord(ch) < 32 and ch not in "\r\n\t") or ch == "\ufffd")
+    if sample and bad / len(sample) > 0.02:
+        raise DataError(f"{name} is not a text table (it is mostly unreadable characters)",
+                        hint="Upload CSV, TSV, TXT, Excel (.xlsx) or Parquet, optionally gzipped")
+    return text, enc
+
+
+def _decode_non_utf8(data: bytes) -> tuple[str, str]:
+    try:
+        text = data.decode("gb18030")
+        non_ascii = [ch for ch in text[:65536] if ord(ch) > 127]
+        cjk = sum(1 for ch in non_ascii if "\u4e00" <= ch <= "\u9fff" or "\u3000" <= ch <= "\u303f"
+                  or "\uff00" <= ch <= "\uffef")
+        if non_ascii and cjk / len(non_ascii) > 0.9:
+            return text, "gb18030"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252"), "cp1252"
+    except UnicodeDecodeError:
+        return data.decode("latin-1"), "latin-1"
+
+
+def _lines(text: str, n: int = 200) -> list[str]:
+    out = []
+    for line in io.StringIO(text):
+        if line.strip():
+            out.append(line.rstrip("\r\n"))
+            if len(out) >= n:
+                break
+    return out
+
+
+def sniff_delimiter(lines: list[str]) -> tuple[str | None, list[int]]:
+    """Pick the delimiter that splits the sample into the most consistent number of fields.
+
+    Returns the delimiter (None for a one-column file) and the field counts per line.
+    """
+    best, best_key, best_counts = None, (0.0, 0), [1] * len(lines)
+    for delim in DELIMITERS:
+        counts = [len(row) for row in csv.reader(lines, delimiter=delim)]
+        if not counts:
+            continue
+        mode, freq = Counter(counts).most_common(1)[0]
+        if mode < 2 and max(counts) < 2:
+            continue
+        key = (freq / len(counts), mode)
+        if key > best_key:
+            best, best_key, best_counts = delim, key, counts
+    return best, best_counts
+
+
+def _looks_numeric(cell: str) -> bool:
+    return bool(re.fullmatch(r"\s*[-+]?[\d.,]+([eE][-+]?\d+)?\s*", cell or ""))
+
+
+def _is_basket_file(rows: list[list[str]]) -> bool:
+    counts = [len(r) for r in rows]
+    if len(rows) < 3 or len(set(counts)) < 2:
+        return False
+    if propose_mapping(rows[0]):
+        return False
+    cells = [c for r in rows[:50] for c in r if c.strip()]
+    return bool(cells) and sum(not _looks_numeric(c) for c in cells) / len(cells) > 0.5
+
+
+def _read_text(text: str, name: str, fmt: Format, container: str, encoding: str,
+               n_bytes: int) -> RawTable:
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    lines = _lines(text)
+    if not lines:
+        raise DataError(f"{name} has no rows", hint="Upload a file with a header row and data rows")
+    delim, counts = sniff_delimiter(lines)
+    rows = list(csv.reader(lines, delimiter=delim or "\x1f"))
+    if fmt == "baskets" or (fmt == "auto" and _is_basket_file(rows)):
+        return _read_baskets(text, name, delim or ",", container, encoding, n_bytes)
+    if delim is None:
+        raise DataError(f"{name} has a single column, so user, time and item cannot be told apart",
+                        where=f"first line: {lines[0][:80]!r}",
+                        hint="Save the file with commas, tabs or semicolons between columns "
+                             "(for a basket file with one item per line, choose the 'baskets' format)")
+    first = rows[0]
+    layout = _headerless_layout(rows)
+    has_header = layout is None and _has_header(first, rows[1:])
+    if has_header:
+        dup = [c for c, k in Counter(c.strip() for c in first).items() if k > 1 and c]
+        if dup:
+            pos = [i + 1 for i, c in enumerate(first) if c.strip() == dup[0]]
+            raise DataError(f"The header names column {dup[0]!r} more than once",
+                            where=f"columns {', '.join(map(str, pos))} of line 1",
+                            hint="Rename or delete the repeated column so each name is unique")
+    if len(first) > MAX_COLUMNS:
+        raise DataError(f"{name} has {len(first):,} columns; PromoScope reads at most {MAX_COLUMNS:,}",
+                        hint="Keep the user, time, event, item, price and order columns and upload again")
+    try:
+        frame = pd.read_csv(io.StringIO(text), sep=delim, header=0 if has_header else None, dtype=str,
+                            skip_blank_lines=True, engine="c", na_values=["", "NA", "N/A", "NaN", "nan",
+                                                                         "NULL", "null", "None"],
+                            keep_default_na=False)
+    except pd.errors.ParserError as exc:
+        msg = str(exc)
+        m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", msg)
+        where = (f"line {m.group(2)} has {m.group(3)} fields where line 1 has {m.group(1)}" if m else msg)
+        raise DataError(f"{name} has rows with a different number of columns than the header",
+                        where=where,
+                        hint="Check that text containing the delimiter is quoted, or that the right "
+                             "delimiter was used; for one basket per line choose the 'baskets' format") from None
+    except (pd.errors.EmptyDataError, UnicodeError, ValueError) as exc:
+        raise DataError(f"{name} could not be read as a table ({exc})",
+                        hint="Check it opens as a table in a spreadsheet program") from None
+    if not has_header:
+        names = TAOBAO_COLUMNS if layout else [f"column {i + 1}" for i in range(frame.shape[1])]
+        frame.columns = list(names)
+    else:
+        frame.columns = [str(c).strip() for c in frame.columns]
+        layout = _header_layout(frame.columns)
+    if frame.empty:
+        raise DataError(f"{name} has a header but no data rows",
+                        where=f"header: {', '.join(frame.columns[:10])}",
+                        hint="Upload the file with its data rows")
+    return RawTable(frame=frame, name=name, kind="events", container=container, encoding=encoding,
+                    delimiter=delim, has_header=has_header, layout=layout,
+                    first_line=2 if has_header else 1, n_bytes=n_bytes)
+
+
+def _has_header(first: list[str], rest: list[list[str]]) -> bool:
+    if propose_mapping(first):
+        return True
+    if any(_looks_numeric(c) for c in first if c.strip()):
+        return False
+    return True
+
+
+def _headerless_layout(rows: list[list[str]]) -> str | None:
+    sample = [r for r in rows[:200] if len(r) == 5]
+    if len(sample) < max(1, len(rows[:200]) * 0.95):
+        return None
+    try:
+        ok = all(canonical_event(r[3]) and r[0].strip().isdigit() and r[4].strip().isdigit()
+                 and r[3].strip() in ("pv", "buy", "cart", "fav") for r in sample)
+    except IndexError:
+        return None
+    return "Taobao UserBehavior" if ok else None
+
+
+def _header_layout(columns) -> str | None:
+    keys = {normalise(c) for c in columns}
+    for layout, needed in _LAYOUTS.items():
+        if needed <= keys:
+            return layout
+    return None
+
+
+def _read_baskets(text: str, name: str, delim: str, container: str, encoding: str,
+                  n_bytes: int) -> RawTable:
+    basket_ids, items = [], []
+    n = 0
+    for row in csv.reader(io.StringIO(text), delimiter=delim):
+        cells = [c.strip() for c in row if c.strip()]
+        if not cells:
+            continue
+        n += 1
+        for item in dict.fromkeys(cells):
+            basket_ids.append(f"basket {n}")
+            items.append(item)
+    if not items:
+        raise DataError(f"{name} has no items", hint="One basket per line, items separated by commas")
+    frame = pd.DataFrame({"basket_id": basket_ids, "item": items}, dtype="str")
+    return RawTable(frame=frame, name=name, kind="baskets", container=container, encoding=encoding,
+                    delimiter=delim, has_header=False, layout="basket file (one basket per line)",
+                    first_line=1, n_bytes=n_bytes)
+
+
+def excel_sheets(data: bytes) -> list[str]:
+    """Sheet names of an .xlsx workbook (for the sheet picker)."""
+    try:
+        return list(pd.ExcelFile(io.BytesIO(data), engine="openpyxl").sheet_names)
+    except Exception:  # noqa: BLE001 - a damaged workbook has no sheets to offer
+        return []
+
+
+def _read_excel(data: bytes, name: str, sheet: str | None, container: str, n_bytes: int) -> RawTable:
+    try:
+        book = pd.ExcelFile(io.BytesIO(data), engine="openpyxl")
+        names = list(book.sheet_names)
+        if sheet is not None and sheet not in names:
+            raise DataError(f"The workbook has no sheet called {sheet!r}",
+                            where=f"its sheets are {', '.join(map(repr, names))}", hint="Pick one of those")
+        frames = {}
+        for s in ([sheet] if sheet else names):
+            f = book.parse(s, header=None, dtype=str)
+            if not f.dropna(how="all").empty:
+                frames[s] = f.dropna(how="all").dropna(axis=1, how="all")
+    except DataError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - openpyxl raises many types for damaged files
+        raise DataError(f"{name} could not be opened as an Excel workbook ({type(exc).__name__})",
+                        hint="Open it in Excel, save it again as .xlsx or CSV, and upload that") from None
+    if not frames:
+        raise DataError(f"{name} has no data in {'sheet ' + repr(sheet) if sheet else 'any sheet'}",
+                        hint="Upload a workbook whose sheet has a header row and data rows")
+    if len(frames) > 1:
+        raise DataError(f"The workbook has {len(frames)} sheets with data, so it is unclear which to read",
+                        where=f"sheets: {', '.join(map(repr, frames))}",
+                        hint="Choose the sheet (Data page: sheet picker; command line: --sheet NAME)")
+    sheet_name, f = next(iter(frames.items()))
+    f = f.reset_index(drop=True)
+    first = ["" if pd.isna(v) else str(v) for v in f.iloc[0]]
+    has_header = _has_header(first, [])
+    if has_header:
+        f = f.iloc[1:].reset_index(drop=True)
+        f.columns = [c.strip() or f"column {i + 1}" for i, c in enumerate(first)]
+        dup = [c for c, k in Counter(f.columns).items() if k > 1]
+        if dup:
+            raise DataError(f"The header names column {dup[0]!r} more than once",
+                            where=f"sheet {sheet_name!r}, row 1", hint="Rename the repeated column")
+    else:
+        f.columns = [f"column {i + 1}" for i in range(f.shape[1])]
+    if f.empty:
+        raise DataError(f"Sheet {sheet_name!r} has a header but no data rows", hint="Add the data rows")
+    return RawTable(frame=f.astype("str").where(f.notna()), name=name, kind="events",
+                    container=container, has_header=has_header, sheet=sheet_name,
+                    layout=_header_layout(f.columns), first_line=2 if has_header else 1,
+                    n_bytes=n_bytes)
+
+
+def _read_parquet(data: bytes, name: str, container: str, n_bytes: int) -> RawTable:
+    try:
+        frame = pd.read_parquet(io.BytesIO(data))
+    except Exception as exc:  # noqa: BLE001 - pyarrow raises many types for damaged files
+        raise DataError(f"{name} could not be read as Parquet ({type(exc).__name__})",
+                        hint="Write the file again, or export it as CSV") from None
+    if frame.empty:
+        raise DataError(f"{name} has no rows", hint="Upload a Parquet file with data")
+    frame.columns = [str(c) for c in frame.columns]
+    return RawTable(frame=frame.reset_index(drop=True), name=name, kind="events", container=container,
+                    layout=_header_layout(frame.columns), n_bytes=n_bytes)

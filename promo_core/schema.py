@@ -1,0 +1,184 @@
+"""Canonical columns, their synonyms, column auto-mapping and the one error type.
+
+Everything the loader, the quality report and the error messages say about columns is
+generated from :data:`COLUMNS`; nothing else in the package lists column names.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+
+class DataError(ValueError):
+    """Something is wrong with the user's data or parameters.
+
+    The message is written for a marketer in three parts: what is wrong, where (column,
+    rows, value) and what to do. The parts are also kept as fields so pages can lay them out.
+    """
+
+    def __init__(self, what: str, *, where: str = "", hint: str = "", column: str | None = None,
+                 rows: Sequence[int] = (), value: object = None):
+        self.what = what.strip()
+        self.where = where.strip()
+        self.hint = hint.strip()
+        self.column = column
+        self.rows = tuple(int(r) for r in rows)
+        self.value = value
+        super().__init__(self.message)
+
+    @property
+    def message(self) -> str:
+        parts = [_sentence(self.what)]
+        if self.where:
+            parts.append(_sentence("Where: " + self.where))
+        if self.hint:
+            parts.append(_sentence("What to do: " + self.hint))
+        return " ".join(parts)
+
+
+def _sentence(text: str) -> str:
+    return text if text.endswith((".", "?", "!")) else text + "."
+
+
+def rows_phrase(rows: Iterable[int], total: int | None = None, limit: int = 5) -> str:
+    """'rows 3, 7, 12 and 40 more' for a message (row numbers as the user sees them)."""
+    rows = list(rows)
+    shown = ", ".join(str(r) for r in rows[:limit])
+    n = len(rows) if total is None else total
+    more = n - min(len(rows), limit)
+    word = "row" if n == 1 else "rows"
+    return f"{word} {shown}" + (f" and {more:,} more" if more > 0 else "")
+
+
+@dataclass(frozen=True)
+class Column:
+    """One canonical column of the behaviour-event contract."""
+
+    name: str
+    dtype: str
+    required: bool
+    meaning: str
+    synonyms: tuple[str, ...]
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("user_id", "string", True, "customer / visitor id",
+           ("user", "user id", "userid", "customer", "customer id", "customerid", "client id",
+            "visitor", "visitor id", "visitorid", "member", "member id", "buyer id", "uid",
+            "用户", "用户id", "客户", "客户id", "会员id", "买家id")),
+    Column("timestamp", "datetime64[ns]", True, "when the event happened",
+           ("timestamp", "time", "date", "datetime", "event time", "event date", "invoice date",
+            "invoicedate", "order date", "order time", "created at", "ts",
+            "时间", "时间戳", "日期", "下单时间", "行为时间")),
+    Column("event", "category", False,
+           "what the user did: view, search, click, cart, fav, purchase (missing: all purchase)",
+           ("event", "event type", "action", "behavior", "behaviour", "behavior type",
+            "behaviour type", "activity", "行为", "行为类型")),
+    Column("item_id", "string", False, "product / SKU (needed for rules and recommendations)",
+           ("item", "item id", "itemid", "product", "product id", "productid", "sku", "stock code",
+            "stockcode", "article", "商品", "商品id")),
+    Column("item_name", "string", False, "human label shown instead of item_id",
+           ("item name", "product name", "description", "name", "title", "商品名称", "名称")),
+    Column("category", "string", False, "product category",
+           ("category", "category id", "categoryid", "product category", "cat", "类目", "类目id",
+            "品类", "分类")),
+    Column("price", "float", False, "unit price (needed for revenue)",
+           ("price", "unit price", "unitprice", "item price", "价格", "单价")),
+    Column("quantity", "float", False, "units bought; negative means a return (missing: 1)",
+           ("qty", "quantity", "units", "count", "数量")),
+    Column("order_id", "string", False,
+           "basket key; without it a basket is one user's purchases on one day",
+           ("order", "order id", "orderid", "invoice", "invoice no", "invoiceno", "invoice number",
+            "transaction", "transaction id", "transactionid", "basket", "basket id",
+            "订单", "订单号", "订单id")),
+    Column("discount", "float", False, "amount taken off the unit price (0: full price)",
+           ("discount", "unit discount", "promo discount", "discount amount", "markdown", "优惠", "折扣金额")),
+)
+
+COLUMN_NAMES: tuple[str, ...] = tuple(c.name for c in COLUMNS)
+REQUIRED: tuple[str, ...] = tuple(c.name for c in COLUMNS if c.required)
+BY_NAME: dict[str, Column] = {c.name: c for c in COLUMNS}
+
+EVENTS: tuple[str, ...] = ("view", "search", "click", "cart", "fav", "purchase")
+
+EVENT_SYNONYMS: dict[str, str] = {
+    **{e: e for e in EVENTS},
+    "pv": "view", "pageview": "view", "page view": "view", "detail": "view", "impression": "view",
+    "浏览": "view", "点击": "click",
+    "addtocart": "cart", "add to cart": "cart", "addcart": "cart", "add": "cart", "basket": "cart",
+    "加购": "cart", "加入购物车": "cart",
+    "favorite": "fav", "favourite": "fav", "wishlist": "fav", "like": "fav", "收藏": "fav",
+    "buy": "purchase", "order": "purchase", "transaction": "purchase", "sale": "purchase",
+    "checkout": "purchase", "购买": "purchase", "下单": "purchase",
+    "query": "search", "搜索": "search",
+}
+
+
+def normalise(label: object) -> str:
+    """Case-, accent- and punctuation-insensitive key: 'Customer ID' -> 'customerid'."""
+    text = unicodedata.normalize("NFKC", str(label)).casefold()
+    return re.sub(r"[\W_]+", "", text)
+
+
+_SYNONYM_INDEX: dict[str, str] = {
+    normalise(s): c.name for c in COLUMNS for s in (c.name, *c.synonyms)
+}
+_EVENT_INDEX: dict[str, str] = {normalise(k): v for k, v in EVENT_SYNONYMS.items()}
+
+
+def canonical_event(value: object) -> str | None:
+    """The canonical event for a raw label ('pv' -> 'view'), or None when unknown."""
+    return _EVENT_INDEX.get(normalise(value))
+
+
+def propose_mapping(columns: Iterable[object]) -> dict[str, str]:
+    """Propose ``{canonical column: source column}`` from synonyms.
+
+    Matching ignores case, spaces and punctuation, so 'Customer ID', 'customer_id' and
+    'CustomerID' all map to ``user_id``. The first source column that matches wins; a source
+    column is used at most once.
+    """
+    mapping: dict[str, str] = {}
+    for col in columns:
+        target = _SYNONYM_INDEX.get(normalise(col))
+        if target and target not in mapping:
+            mapping[target] = str(col)
+    return mapping
+
+
+def check_mapping(mapping: Mapping[str, str], columns: Sequence[str], *,
+                  require: Sequence[str] = REQUIRED) -> dict[str, str]:
+    """Validate a mapping against the file's columns; return it without empty entries."""
+    clean = {k: v for k, v in mapping.items() if v not in (None, "")}
+    unknown = sorted(set(clean) - set(COLUMN_NAMES))
+    if unknown:
+        raise DataError(f"Unknown target column(s) {', '.join(unknown)}",
+                        hint=f"Map only to: {', '.join(COLUMN_NAMES)}")
+    absent = [v for v in clean.values() if v not in columns]
+    if absent:
+        raise DataError(f"The mapping names column(s) the file does not have: {', '.join(map(repr, absent))}",
+                        where=f"the file's columns are {', '.join(map(repr, columns[:30]))}",
+                        hint="Pick columns from the file")
+    used: dict[str, str] = {}
+    for target, source in clean.items():
+        if source in used:
+            raise DataError(f"Column {source!r} is mapped twice, to {used[source]} and to {target}",
+                            hint="Map each file column to one meaning only")
+        used[source] = target
+    missing = [c for c in require if c not in clean]
+    if missing:
+        names = ", ".join(f"{c} ({BY_NAME[c].meaning})" for c in missing)
+        raise DataError(f"No column was recognised as {names}",
+                        where=f"the file's columns are {', '.join(map(repr, list(columns)[:30]))}",
+                        hint="Map the column by hand on the Data page, or rename it in the file "
+                             f"to one of: {', '.join(BY_NAME[missing[0]].synonyms[:6])}")
+    return clean
+
+
+def synonyms_table() -> list[dict[str, str]]:
+    """The contract as rows (for the README and the Data page)."""
+    return [{"column": c.name, "type": c.dtype, "required": "yes" if c.required else "no",
+             "meaning": c.meaning, "recognised headers": ", ".join(c.synonyms)} for c in COLUMNS]

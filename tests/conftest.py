@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = (ROOT / ".." / "shared" / "data").resolve()
+ONLINE_RETAIL = SHARED / "online_retail.csv.gz"
+TAOBAO = SHARED / "taobao_userbehavior_sample.csv"
+SAMPLE = ROOT / "sample_data"
+
+
+@pytest.fixture(autouse=True)
+def _project_root(monkeypatch):
+    """Streamlit reads .streamlit/config.toml from the working directory."""
+    monkeypatch.chdir(ROOT)
+
+
+def need(path: Path) -> Path:
+    if not path.exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{path} is missing: CI must run with ../shared/data beside the clone")
+        pytest.skip(f"{path} not present")
+    return path
+
+
+@pytest.fixture(scope="session")
+def online_retail():
+    from promo_core.quality import load_dataset
+    return load_dataset(need(ONLINE_RETAIL))
+
+
+@pytest.fixture(scope="session")
+def sample_dataset():
+    from promo_core.quality import load_dataset
+    return load_dataset(SAMPLE / "events.csv.gz")

@@ -1,0 +1,72 @@
+import json
+import subprocess
+import sys
+
+import pytest
+
+from promo_core.cli import build_parser, main
+
+from .conftest import ONLINE_RETAIL, ROOT, need
+
+
+def run(*args, timeout=120):
+    return subprocess.run([sys.executable, "-m", "promo_core", *args], capture_output=True, text=True,
+                          timeout=timeout, cwd=ROOT, stdin=subprocess.DEVNULL)
+
+
+@pytest.mark.realdata
+def test_validate_online_retail_prints_the_facts():
+    p = run("validate", str(need(ONLINE_RETAIL)))
+    assert p.returncode == 0, p.stderr
+    out = json.loads(p.stdout)
+    assert out["rows_read"] == 541_909 and out["users"] == 4_338
+    assert out["facts"]["rows_without_user_id"] == 135_080
+    assert out["facts"]["cancelled_order_rows"] == 9_288 and out["facts"]["exact_duplicate_rows"] == 5_268
+    assert out["facts"]["distinct_orders"] == 25_900 and out["facts"]["distinct_items"] == 4_070
+    assert out["kpis"]["buyers"] == 4_338
+
+
+@pytest.mark.parametrize("content, name", [(b"", "empty.csv"), (b"\x00\x01" * 500, "junk.bin"),
+                                           (b"a\n1\n2\n", "onecol.csv"), (b"\x1f\x8b\x08\x00", "t.csv.gz")])
+def test_bad_file_exit_2_without_traceback(tmp_path, content, name):
+    f = tmp_path / name
+    f.write_bytes(content)
+    p = run("validate", str(f))
+    assert p.returncode == 2
+    assert "Traceback" not in p.stderr and p.stderr.startswith("promo-core: ")
+    assert "What to do" in p.stderr and p.stdout == ""
+
+
+def test_missing_file_and_manual_map(tmp_path, capsys):
+    assert main(["validate", str(tmp_path / "nope.csv")]) == 2
+    assert "File not found" in capsys.readouterr().err
+    f = tmp_path / "cn.csv"
+    f.write_text("顾客编号,日期时间\n1,2024-01-01\n", encoding="utf-8")
+    assert main(["validate", str(f)]) == 2
+    assert main(["validate", str(f), "--map", "user_id=顾客编号", "--map", "timestamp=日期时间"]) == 0
+    assert json.loads(capsys.readouterr().out)["users"] == 1
+
+
+def test_sample_command_writes_files(tmp_path):
+    p = run("sample", "--out", str(tmp_path), "--users", "300", "--seed", "3")
+    assert p.returncode == 0, p.stderr
+    assert (tmp_path / "events.csv.gz").exists() and (tmp_path / "truth" / "personas.csv").exists()
+    p = run("sample", "--out", str(tmp_path), "--users", "5")
+    assert p.returncode == 2 and "200 to 200,000" in p.stderr
+
+
+def test_help_for_every_command():
+    parser = build_parser()
+    commands = parser._subparsers._group_actions[0].choices
+    assert {"validate", "sample"} <= set(commands)
+    for name in commands:
+        p = run(name, "--help")
+        assert p.returncode == 0 and "usage: promo-core " + name in p.stdout
+
+
+def test_internal_error_is_one_line(monkeypatch, capsys):
+    import promo_core.cli as cli
+    monkeypatch.setitem(cli.COMMANDS, "sample", lambda args: 1 / 0)
+    assert main(["sample", "--out", "x"]) == 1
+    err = capsys.readouterr().err
+    assert "internal error (ZeroDivisionError" in err and "Traceback" not in err

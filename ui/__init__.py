@@ -1,0 +1,1 @@
+"""Streamlit-side helpers: page registry, session state, cached core calls, shared widgets."""

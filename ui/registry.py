@@ -1,0 +1,22 @@
+"""The registered pages: app.py builds the navigation from this list and tests open every one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    path: str
+    title: str
+    section: str
+    icon: str
+
+    @property
+    def url_path(self) -> str:
+        return self.path.removeprefix("pages/").removesuffix(".py")
+
+
+PAGES: tuple[PageSpec, ...] = (
+    PageSpec("pages/data.py", "Data", "Data", ":material/table_chart:"),
+)

@@ -1,0 +1,85 @@
+"""The active dataset in st.session_state (per browser session) and the cached core calls.
+
+Uploads are hashed and cached in memory only (st.cache_data without persist): nothing a user
+uploads is written to disk. A new upload replaces the active dataset only once it validated and
+the user accepted it; 'use sample data' restores the demo.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from pathlib import Path
+
+import streamlit as st
+
+from promo_core.io import RawTable, read_table
+from promo_core.kpis import Kpis, daily_activity, funnel, summarise
+from promo_core.quality import Dataset, clean_events, pseudonymise
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE_DIR = ROOT / "sample_data"
+SAMPLE_EVENTS = SAMPLE_DIR / "events.csv.gz"
+MAX_UPLOAD_BYTES = 100 * 1024 * 1024
+
+
+@st.cache_data(show_spinner=False, max_entries=1)
+def load_sample() -> Dataset:
+    return clean_events(read_table(SAMPLE_EVENTS, "PromoScope sample shop (bundled demo)"))
+
+
+@st.cache_data(show_spinner=False, max_entries=8, ttl=3600)
+def read_upload(data: bytes, name: str, fmt: str, sheet: str | None) -> RawTable:
+    return read_table(data, name, fmt=fmt, sheet=sheet, max_bytes=MAX_UPLOAD_BYTES)
+
+
+@st.cache_data(show_spinner=False, max_entries=8, ttl=3600)
+def prepare_upload(data: bytes, name: str, fmt: str, sheet: str | None,
+                   mapping: tuple[tuple[str, str], ...]) -> Dataset:
+    raw = read_upload(data, name, fmt, sheet)
+    return clean_events(raw, dict(mapping) or None)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def overview(key: str, _ds: Dataset) -> tuple[Kpis, object, object]:
+    """KPIs, daily activity and funnel of a dataset (keyed by the dataset's key)."""
+    ev = _ds.events
+    return summarise(ev), daily_activity(ev), funnel(ev)
+
+
+def content_key(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=12).hexdigest()
+
+
+def _salt() -> str:
+    if "salt" not in st.session_state:
+        st.session_state["salt"] = secrets.token_hex(16)
+    return st.session_state["salt"]
+
+
+def dataset() -> Dataset:
+    """The active dataset; the bundled sample on a session's first run."""
+    if "dataset" not in st.session_state:
+        set_dataset(load_sample(), "sample")
+    return st.session_state["dataset"]
+
+
+def dataset_key() -> str:
+    dataset()
+    return st.session_state["dataset_key"]
+
+
+def set_dataset(ds: Dataset, key: str) -> None:
+    if st.session_state.get("pseudonymise"):
+        ds = pseudonymise(ds, _salt())
+        key = key + ":p"
+    st.session_state["dataset"] = ds
+    st.session_state["dataset_key"] = key
+
+
+def apply_privacy() -> None:
+    """Called when the pseudonymise toggle changes: hash the ids of the active dataset."""
+    if st.session_state.get("pseudonymise") and "dataset" in st.session_state:
+        ds = st.session_state["dataset"]
+        if not ds.pseudonymised:
+            set_dataset(ds, st.session_state["dataset_key"])
