@@ -98,3 +98,43 @@ def test_pseudonymise_hashes_ids():
     no_errors(at)
     ds = at.session_state["dataset"]
     assert ds.pseudonymised and ds.events["user_id"].str.match(r"^u[0-9a-f]{12}$").all()
+
+
+@pytest.mark.realdata
+def test_online_retail_upload_shows_the_published_facts():
+    from .conftest import ONLINE_RETAIL, need
+    at = app()
+    at.file_uploader(key="upload").set_value(("online_retail.csv.gz", need(ONLINE_RETAIL).read_bytes(),
+                                              "application/gzip")).run()
+    no_errors(at)
+    assert not at.error
+    shown: dict[str, str] = {}
+    for m in at.metric:  # the upload's report comes first; the dataset in use is summarised below it
+        shown.setdefault(m.label, m.value)
+    assert shown["Rows read"] == "541,909" and shown["Users"] == "4,338"
+    facts = next(df.value for df in at.dataframe if "count" in df.value.columns)
+    got = dict(zip(facts.iloc[:, 0], facts["count"], strict=True))
+    assert got["rows without user id"] == 135_080 and got["cancelled order rows"] == 9_288
+    assert got["exact duplicate rows"] == 5_268 and got["distinct orders"] == 25_900
+    at.button(key="accept").click().run()
+    no_errors(at)
+    assert sidebar_rows(at) == "392,692"
+
+
+def test_excel_with_two_sheets_offers_a_sheet_picker():
+    import io
+
+    import pandas as pd
+    buf = io.BytesIO()
+    with pd.ExcelWriter(buf) as xl:
+        pd.DataFrame({"customer": ["a", "b"], "date": ["2024-01-01", "2024-01-02"]}).to_excel(
+            xl, sheet_name="jan", index=False)
+        pd.DataFrame({"customer": ["c"], "date": ["2024-02-01"]}).to_excel(xl, sheet_name="feb", index=False)
+    at = app()
+    at.file_uploader(key="upload").set_value(("two.xlsx", buf.getvalue(), "application/octet-stream")).run()
+    no_errors(at)
+    picker = next(s for s in at.selectbox if s.key.startswith("sheet_"))
+    assert picker.options == ["jan", "feb"]
+    picker.set_value("feb").run()
+    at.button(key="accept").click().run()
+    assert sidebar_rows(at) == "1"
