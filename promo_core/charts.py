@@ -11,10 +11,13 @@ EVENT_LABELS = {"view": "Product views", "search": "Searches", "click": "Clicks"
                 "fav": "Favourites", "purchase": "Purchase lines"}
 
 
-def _layout(fig: go.Figure, title: str, height: int = 380) -> go.Figure:
-    fig.update_layout(title=title, height=height, margin=dict(l=10, r=10, t=60, b=10),
-                      template="plotly_white", colorway=list(PALETTE),
-                      legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0), hovermode="x unified")
+def _layout(fig: go.Figure, title: str, height: int = 380, legend: str = "top") -> go.Figure:
+    """Shared look. ``legend``: 'top' (one row above the plot) or 'right' (a column, for many series)."""
+    place = (dict(orientation="h", yanchor="bottom", y=1.02, x=0) if legend == "top"
+             else dict(orientation="v", yanchor="top", y=1, x=1.02))
+    fig.update_layout(title=dict(text=title, y=0.98, yanchor="top"), height=height,
+                      margin=dict(l=10, r=10, t=80 if legend == "top" else 50, b=10),
+                      template="plotly_white", colorway=list(PALETTE), legend=place, hovermode="x unified")
     return fig
 
 
@@ -57,3 +60,116 @@ def fig_event_mix(event_mix: dict) -> go.Figure:
                            orientation="h", marker_color=PALETTE[0], hovertemplate="%{x:,} rows<extra></extra>"))
     fig.update_xaxes(title_text="Rows (count)")
     return _layout(fig, "What the rows record", height=260)
+
+
+def fig_k_scan(scan: pd.DataFrame, chosen: int | None = None) -> go.Figure:
+    """Silhouette, Calinski-Harabasz and inertia (elbow) against the number of segments."""
+    fig = make_subplots(rows=1, cols=3, subplot_titles=("Silhouette (higher is better)",
+                                                        "Calinski-Harabasz (higher is better)",
+                                                        "Inertia: look for the elbow"))
+    for i, col in enumerate(("silhouette", "calinski_harabasz", "inertia"), start=1):
+        fig.add_scatter(x=scan["k"], y=scan[col], mode="lines+markers", row=1, col=i, showlegend=False,
+                        line=dict(color=PALETTE[0]))
+        if chosen is not None:
+            fig.add_vline(x=chosen, line_dash="dot", line_color=PALETTE[1], row=1, col=i)
+        fig.update_xaxes(title_text="Number of segments", row=1, col=i, dtick=1)
+    return _layout(fig, "How many segments? (dotted line: the number chosen)", height=320, legend="right")
+
+
+def fig_snake(centers: pd.DataFrame, names: dict[int, str]) -> go.Figure:
+    """Snake plot: each segment's average of every feature, in standard deviations from all users."""
+    fig = go.Figure()
+    labels = [PLAIN_FEATURES.get(c, c) for c in centers.columns]
+    for i, (seg, row) in enumerate(centers.iterrows()):
+        fig.add_scatter(x=labels, y=row.to_numpy(), mode="lines+markers", name=names[int(seg)],
+                        line=dict(color=PALETTE[i % len(PALETTE)], width=2))
+    fig.add_hline(y=0, line_color="#999", line_dash="dot")
+    fig.update_yaxes(title_text="Versus the average user (std. deviations)")
+    fig.update_layout(hovermode="closest")
+    return _layout(fig, "What sets each segment apart", height=440, legend="right")
+
+
+def fig_pca(pca: pd.DataFrame, names: dict[int, str], explained: tuple[float, float],
+            max_points: int = 5000) -> go.Figure:
+    """2-D map of users (principal components of the standardised features), coloured by segment."""
+    pts = pca if len(pca) <= max_points else pca.sample(max_points, random_state=0)
+    fig = go.Figure()
+    for i, seg in enumerate(sorted(pts["segment"].unique())):
+        d = pts[pts["segment"] == seg]
+        fig.add_scattergl(x=d["pc1"], y=d["pc2"], mode="markers", name=names[int(seg)],
+                          marker=dict(size=5, opacity=0.6, color=PALETTE[i % len(PALETTE)]),
+                          hovertext=d["user_id"], hovertemplate="%{hovertext}<extra></extra>")
+    fig.update_xaxes(title_text=f"Map axis 1 ({100 * explained[0]:.0f}% of the differences)")
+    fig.update_yaxes(title_text=f"Map axis 2 ({100 * explained[1]:.0f}% of the differences)")
+    fig.update_layout(hovermode="closest")
+    return _layout(fig, "Customer map: nearby dots behave alike", height=440, legend="right")
+
+
+def fig_size_vs_revenue(profile: pd.DataFrame) -> go.Figure:
+    """Share of users vs share of revenue per segment."""
+    fig = go.Figure()
+    fig.add_bar(y=profile["segment_name"], x=profile["share_of_users_pct"], orientation="h", name="Share of users",
+                marker_color=PALETTE[0], hovertemplate="%{x:.1f}% of users<extra></extra>")
+    fig.add_bar(y=profile["segment_name"], x=profile["share_of_revenue_pct"], orientation="h",
+                name="Share of revenue", marker_color=PALETTE[1], hovertemplate="%{x:.1f}% of revenue<extra></extra>")
+    fig.update_xaxes(title_text="Share (%)")
+    fig.update_layout(barmode="group", hovermode="closest")
+    return _layout(fig, "Segment size against the revenue it brings", height=max(300, 70 * len(profile)))
+
+
+def fig_rf_heatmap(grid: pd.DataFrame) -> go.Figure:
+    """Users per recency x frequency score, labelled with the RFM segment of each cell."""
+    z = grid.pivot(index="f_score", columns="r_score", values="users")
+    seg = grid.pivot(index="f_score", columns="r_score", values="rfm_segment").fillna("")
+    text = [[f"{seg.iloc[i, j]}<br>{int(z.iloc[i, j]):,}" for j in range(z.shape[1])] for i in range(z.shape[0])]
+    fig = go.Figure(go.Heatmap(z=z.to_numpy(), x=[str(c) for c in z.columns], y=[str(r) for r in z.index],
+                               text=text, texttemplate="%{text}", colorscale="Blues",
+                               colorbar=dict(title="Users"), hovertemplate="R %{x}, F %{y}: %{z:,} users<extra></extra>"))
+    fig.update_xaxes(title_text="Recency score (5 = bought most recently)")
+    fig.update_yaxes(title_text="Frequency score (5 = most orders)")
+    return _layout(fig, "Customers by recency and frequency", height=480)
+
+
+def fig_counts(counts: pd.DataFrame, label: str, value: str = "users", title: str = "") -> go.Figure:
+    """Horizontal bars of users per group (largest on top)."""
+    d = counts.sort_values(value)
+    fig = go.Figure(go.Bar(x=d[value], y=d[label], orientation="h", marker_color=PALETTE[0],
+                           hovertemplate="%{x:,} users<extra></extra>"))
+    fig.update_xaxes(title_text="Users (count)")
+    return _layout(fig, title, height=max(280, 34 * len(d) + 120))
+
+
+def fig_roc(roc: pd.DataFrame, auc: float) -> go.Figure:
+    fig = go.Figure()
+    fig.add_scatter(x=roc["fpr"], y=roc["tpr"], mode="lines", name=f"Model (AUC {auc:.2f})",
+                    line=dict(color=PALETTE[0], width=2))
+    fig.add_scatter(x=[0, 1], y=[0, 1], mode="lines", name="Random guess", line=dict(color="#999", dash="dot"))
+    fig.update_xaxes(title_text="Non-buyers wrongly flagged (%)", tickformat=".0%")
+    fig.update_yaxes(title_text="Buyers found (%)", tickformat=".0%")
+    return _layout(fig, "How well the score separates buyers (ROC curve)", height=380)
+
+
+def fig_calibration(cal: pd.DataFrame) -> go.Figure:
+    fig = go.Figure()
+    fig.add_scatter(x=cal["mean_predicted"], y=cal["observed_rate"], mode="lines+markers", name="Model",
+                    line=dict(color=PALETTE[0]))
+    fig.add_scatter(x=[0, 1], y=[0, 1], mode="lines", name="Perfectly calibrated", line=dict(color="#999", dash="dot"))
+    fig.update_xaxes(title_text="Predicted chance to buy", tickformat=".0%")
+    fig.update_yaxes(title_text="Share who actually bought", tickformat=".0%")
+    return _layout(fig, "Do predicted chances come true? (calibration)", height=380)
+
+
+def fig_importance(imp: pd.DataFrame, top: int = 12) -> go.Figure:
+    d = imp.head(top).iloc[::-1]
+    fig = go.Figure(go.Bar(x=d["importance"], y=[PLAIN_FEATURES.get(f, f) for f in d["feature"]], orientation="h",
+                           error_x=dict(type="data", array=d["std"]), marker_color=PALETTE[0]))
+    fig.update_xaxes(title_text="Drop in AUC when the feature is shuffled")
+    return _layout(fig, "What the prediction relies on", height=max(300, 30 * len(d) + 120))
+
+
+PLAIN_FEATURES = {"recency_days": "Days since last purchase", "frequency": "Orders", "monetary": "Revenue",
+                  "tenure_days": "Days since first seen", "days_since_last_event": "Days since last visit",
+                  "avg_order_value": "Average order value", "purchase_interval_days": "Days between orders",
+                  "views": "Product views", "carts": "Add-to-carts", "purchase_lines": "Items bought",
+                  "view_to_cart": "View → cart rate", "cart_to_purchase": "Cart → purchase rate",
+                  "discount_share": "Share bought on discount"}

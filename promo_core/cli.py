@@ -13,7 +13,9 @@ from pathlib import Path
 
 from . import __version__
 from .io import FORMATS
+from .propensity import MODELS as PROPENSITY_MODELS
 from .schema import COLUMN_NAMES, DataError
+from .segments import METHODS as SEGMENT_METHODS
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {}
 
@@ -67,7 +69,8 @@ def load_input(args: argparse.Namespace):
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="promo-core",
-        description="PromoScope from the command line: check data files, and write the bundled sample.",
+        description="PromoScope from the command line: check data files, segment customers, and write "
+                    "the bundled sample.",
         epilog="Exit codes: 0 success, 2 a problem with the data or arguments (explained on stderr), "
                "1 an internal error.")
     parser.add_argument("--version", action="version", version=f"promo-core {__version__}")
@@ -79,6 +82,22 @@ def build_parser() -> argparse.ArgumentParser:
                                    "event mix, KPIs) as JSON on stdout.")
     _input_args(p)
     p.add_argument("--out", help="also write the JSON report to this file")
+
+    p = sub.add_parser("segment", help="profile, cluster and RFM-score every user; write users.csv",
+                       description="Build per-user profiles, cluster them, add RFM scores and segments and "
+                                   "lifecycle stages, and write one row per user to --out (CSV, or Excel "
+                                   "when the name ends in .xlsx). A summary of the segments goes to stdout.")
+    _input_args(p)
+    p.add_argument("--out", required=True, help="users file to write (.csv or .xlsx)")
+    p.add_argument("--k", default="auto", help="number of segments, or 'auto' (default) to choose by silhouette")
+    p.add_argument("--method", default="kmeans", choices=list(SEGMENT_METHODS),
+                   help="clustering method (default kmeans)")
+    p.add_argument("--features", help="comma-separated profile features (default: "
+                                      "recency_days,frequency,monetary,tenure_days,views,view_to_cart,discount_share)")
+    p.add_argument("--no-log", action="store_true", help="do not log-transform counts and money")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--propensity", choices=list(PROPENSITY_MODELS),
+                   help="also score each user's chance to buy in the next 30 days with this model")
 
     p = sub.add_parser("sample", help="write the deterministic demo data and its ground truth",
                        description="Generate the bundled sample (events, experiment, ground truth) "
@@ -100,6 +119,41 @@ def _validate(args: argparse.Namespace) -> int:
     if args.out:
         Path(args.out).write_text(text + "\n", encoding="utf-8")
     print(text)
+    return 0
+
+
+def _parse_k(text: str) -> int | str:
+    if text == "auto":
+        return "auto"
+    try:
+        return int(text)
+    except ValueError:
+        raise DataError(f"--k must be 'auto' or a whole number; got {text!r}", hint="Try --k auto or --k 5") from None
+
+
+@command("segment")
+def _segment(args: argparse.Namespace) -> int:
+    from .export import to_csv_bytes, to_excel_bytes
+    from .features import build_profiles
+    from .propensity import fit_propensity
+    from .segments import cluster, lifecycle, rfm, user_table
+    ds = load_input(args)
+    profiles = build_profiles(ds.events)
+    features = [f.strip() for f in args.features.split(",")] if args.features else None
+    result = cluster(profiles, features, k=_parse_k(args.k), method=args.method, use_log=not args.no_log,
+                     seed=args.seed)
+    scores = fit_propensity(ds.events, args.propensity).scores if args.propensity else None
+    users = user_table(profiles, result, None, rfm(profiles), lifecycle(ds.events), scores)
+    out = Path(args.out)
+    out.write_bytes(to_excel_bytes(users) if out.suffix.lower() == ".xlsx" else to_csv_bytes(users, bom=False))
+    print(f"{len(users):,} users in {result.k} segments ({SEGMENT_METHODS[args.method]}; silhouette "
+          f"{result.silhouette if result.silhouette is None else round(result.silhouette, 3)}, stability "
+          f"{result.stability if result.stability is None else round(result.stability, 3)}) -> {out}")
+    for row in result.profile.itertuples(index=False):
+        print(f"  {row.segment:>2}  {row.segment_name:<45} {row.users:>8,} users  "
+              f"{row.share_of_revenue_pct:5.1f}% of revenue")
+    for note in result.notes:
+        print(f"  note: {note}")
     return 0
 
 

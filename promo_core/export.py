@@ -31,8 +31,9 @@ def _cell(v: str) -> str:
     return "'" + v if v.startswith(_DANGEROUS) else v
 
 
-def to_csv_bytes(frame: pd.DataFrame) -> bytes:
-    return neutralise(frame).to_csv(index=False).encode("utf-8-sig")
+def to_csv_bytes(frame: pd.DataFrame, bom: bool = True) -> bytes:
+    """CSV bytes; ``bom`` adds a UTF-8 byte-order mark so Excel shows accents and Chinese correctly."""
+    return neutralise(frame).to_csv(index=False).encode("utf-8-sig" if bom else "utf-8")
 
 
 def to_excel_bytes(frames: dict[str, pd.DataFrame] | pd.DataFrame) -> bytes:

@@ -18,6 +18,12 @@ def _project_root(monkeypatch):
     monkeypatch.chdir(ROOT)
 
 
+def full_error_details() -> None:
+    """Tests show the real exception text (the shipped config redacts it for users)."""
+    from streamlit import config
+    config.set_option("client.showErrorDetails", "full")
+
+
 def need(path: Path) -> Path:
     if not path.exists():
         if os.environ.get("CI"):

@@ -28,7 +28,7 @@ def browser_page():
     ARTIFACTS.mkdir(exist_ok=True)
     with streamlit_server() as url, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page = browser.new_page(viewport={"width": 1400, "height": 2600})
         page.set_default_timeout(60_000)
         page.goto(url)
         wait_idle(page)
@@ -47,7 +47,7 @@ def test_page_opens_without_exception(browser_page, spec):
     wait_idle(page)
     assert_no_exception(page, spec.title)
     assert page.locator("h1").first.inner_text().strip() == spec.title
-    page.screenshot(path=str(ARTIFACTS / f"page-{spec.title.lower().replace(' ', '-')}.png"), full_page=True)
+    page.screenshot(path=str(ARTIFACTS / f"page-{spec.url_path}.png"), full_page=True)
 
 
 def test_upload_bad_then_good_file_through_the_real_uploader(browser_page, tmp_path):

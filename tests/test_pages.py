@@ -5,7 +5,7 @@ from streamlit.testing.v1 import AppTest
 
 from ui.registry import PAGES
 
-from .conftest import ROOT
+from .conftest import ROOT, full_error_details
 
 GOOD = (b"customer,time,event,item,price,qty,order\n"
         b"a,2024-01-01 10:00,view,X,,,\na,2024-01-01 10:02,purchase,X,10,2,o1\n"
@@ -14,11 +14,12 @@ GOOD = (b"customer,time,event,item,price,qty,order\n"
 
 def app() -> AppTest:
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    full_error_details()
     return at.run()
 
 
 def no_errors(at: AppTest) -> None:
-    assert not at.exception, [e.value for e in at.exception]
+    assert not at.exception, [(e.message, e.stack_trace[-4:]) for e in at.exception]
 
 
 def sidebar_rows(at: AppTest) -> str:

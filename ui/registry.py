@@ -19,4 +19,6 @@ class PageSpec:
 
 PAGES: tuple[PageSpec, ...] = (
     PageSpec("pages/data.py", "Data", "Data", ":material/table_chart:"),
+    PageSpec("pages/segments.py", "Segments", "Analyse", ":material/groups:"),
+    PageSpec("pages/value_groups.py", "Value & lifecycle", "Analyse", ":material/workspace_premium:"),
 )

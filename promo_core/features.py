@@ -1,0 +1,166 @@
+"""Per-user profile: RFM and behaviour features from canonical events.
+
+Input: the canonical events frame (:class:`promo_core.quality.Dataset.events`).
+Output of :func:`build_profiles`: one row per user, columns (units in brackets):
+
+=========================  ======================================================================
+user_id                    str
+recency_days               days from the user's last purchase to ``as_of`` (NaN: never bought)
+frequency                  orders (distinct order ids; without them, purchase days)
+monetary                   revenue, sum of price x quantity over purchases (0 without prices)
+tenure_days                days from the user's first event to ``as_of``
+days_since_last_event      days from the user's last event of any kind to ``as_of``
+avg_order_value            monetary / frequency (NaN: never bought)
+purchase_interval_days     mean days between consecutive orders = (last - first) / (orders - 1)
+                           (NaN with fewer than two orders)
+views, carts               counts of view and cart events
+purchase_lines             count of purchase events (lines)
+view_to_cart               carts / views, capped at 1 (NaN without views)
+cart_to_purchase           purchase lines / carts, capped at 1 (NaN without carts)
+discount_share             share of purchase lines bought at a discount (only with a discount
+                           column; NaN: never bought)
+favourite_category         category with most of the user's events (only with a category column)
+share_<category>           share of the user's events in that category (top 12 categories;
+                           the rest in share_other)
+attributes                 user attribute columns, the user's most recent value
+=========================  ======================================================================
+
+``as_of`` defaults to the day after the last event in the data, so recency counts whole days.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .schema import DataError
+
+DAY = pd.Timedelta(days=1)
+MAX_CATEGORY_SHARES = 12
+PROFILE_BASE = ("recency_days", "frequency", "monetary", "tenure_days", "days_since_last_event",
+                "avg_order_value", "purchase_interval_days", "views", "carts", "purchase_lines",
+                "view_to_cart", "cart_to_purchase")
+
+
+def default_as_of(events: pd.DataFrame) -> pd.Timestamp:
+    """The day after the last event (midnight), so a purchase on the last day has recency 1."""
+    return events["timestamp"].max().normalize() + DAY
+
+
+def order_keys(purchases: pd.DataFrame) -> pd.Series:
+    """The order a purchase line belongs to: its order id, or 'user|day' without one."""
+    if "order_id" in purchases and purchases["order_id"].notna().any():
+        return purchases["order_id"].astype("str")
+    return purchases["user_id"].astype("str") + "|" + purchases["timestamp"].dt.strftime("%Y-%m-%d")
+
+
+def build_profiles(events: pd.DataFrame, as_of: pd.Timestamp | None = None) -> pd.DataFrame:
+    """One row per user with RFM and behaviour features (see the module docstring).
+
+    Parameters
+    ----------
+    events : DataFrame
+        Canonical events. Rows at or after ``as_of`` are ignored.
+    as_of : Timestamp, optional
+        The reference time; defaults to :func:`default_as_of`.
+    """
+    if events["timestamp"].isna().all():
+        raise DataError("Customer profiles need times, and this dataset has none (a basket file)",
+                        hint="Upload events or transactions with a time column to see segments")
+    as_of = default_as_of(events) if as_of is None else pd.Timestamp(as_of)
+    ev = events[events["timestamp"] < as_of]
+    if ev.empty:
+        raise DataError(f"No events before {as_of:%Y-%m-%d}", hint="Choose a later reference date")
+    uid = ev["user_id"]
+    g = ev.groupby(uid, sort=True, observed=True)["timestamp"]
+    out = pd.DataFrame({"first": g.min(), "last": g.max()})
+    out.index.name = "user_id"
+    kind = ev["event"].astype("str")
+    counts = pd.crosstab(uid, kind)
+    for e, name in (("view", "views"), ("cart", "carts"), ("purchase", "purchase_lines")):
+        out[name] = counts[e].reindex(out.index, fill_value=0).astype("int64") if e in counts else 0
+
+    buys = ev[kind == "purchase"]
+    if len(buys):
+        value = (buys["price"] * buys["quantity"]).fillna(0.0)
+        orders = pd.DataFrame({"user_id": buys["user_id"], "key": order_keys(buys),
+                               "t": buys["timestamp"], "v": value})
+        per_order = orders.groupby(["user_id", "key"], sort=False, observed=True).agg(t=("t", "min"),
+                                                                                       v=("v", "sum"))
+        per_user = per_order.groupby(level="user_id", observed=True).agg(
+            frequency=("v", "size"), monetary=("v", "sum"), first_order=("t", "min"), last_order=("t", "max"))
+        per_user = per_user.reindex(out.index)
+        out["frequency"] = per_user["frequency"].fillna(0).astype("int64")
+        out["monetary"] = per_user["monetary"].fillna(0.0)
+        out["recency_days"] = (as_of - per_user["last_order"]) / DAY
+        span = (per_user["last_order"] - per_user["first_order"]) / DAY
+        out["purchase_interval_days"] = (span / (out["frequency"] - 1)).where(out["frequency"] >= 2)
+    else:
+        out["frequency"], out["monetary"] = 0, 0.0
+        out["recency_days"] = out["purchase_interval_days"] = np.nan
+    out["tenure_days"] = (as_of - out["first"]) / DAY
+    out["days_since_last_event"] = (as_of - out["last"]) / DAY
+    out["avg_order_value"] = (out["monetary"] / out["frequency"]).where(out["frequency"] > 0)
+    out["view_to_cart"] = (out["carts"] / out["views"]).clip(upper=1).where(out["views"] > 0)
+    out["cart_to_purchase"] = (out["purchase_lines"] / out["carts"]).clip(upper=1).where(out["carts"] > 0)
+    cols = list(PROFILE_BASE)
+    if "discount" in ev and len(buys):
+        disc = (buys["discount"].fillna(0) > 0).groupby(buys["user_id"], observed=True).mean()
+        out["discount_share"] = disc.reindex(out.index)
+        cols.append("discount_share")
+    if "category" in ev and ev["category"].notna().any():
+        shares, fav = _category_shares(ev)
+        out["favourite_category"] = fav.reindex(out.index)
+        out = out.join(shares)
+        cols += ["favourite_category", *shares.columns]
+    attrs = [c for c in ev.columns if c not in _CANONICAL]
+    if attrs:
+        last = ev.loc[:, ["user_id", *attrs]].groupby("user_id", observed=True).last()
+        out = out.join(last)
+        cols += attrs
+    return out.loc[:, cols].reset_index()
+
+
+_CANONICAL = {"user_id", "timestamp", "event", "item_id", "item_name", "category", "price", "quantity",
+              "order_id", "discount"}
+
+
+def _category_shares(ev: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
+    cat = ev["category"].astype("str").where(ev["category"].notna(), "unknown")
+    top = cat.value_counts().index[:MAX_CATEGORY_SHARES]
+    binned = cat.where(cat.isin(top), "other")
+    tab = pd.crosstab(ev["user_id"], binned, normalize="index")
+    fav = pd.crosstab(ev["user_id"], cat).idxmax(axis=1)
+    tab.columns = [f"share_{c}" for c in tab.columns]
+    return tab, fav
+
+
+def numeric_features(profiles: pd.DataFrame) -> list[str]:
+    """Profile columns that can feed clustering (numeric, not the id)."""
+    return [c for c in profiles.columns if c != "user_id" and pd.api.types.is_numeric_dtype(profiles[c])]
+
+
+#: features where log1p helps (counts and money, long right tails)
+LOG_FEATURES = {"frequency", "monetary", "views", "carts", "purchase_lines", "avg_order_value",
+                "recency_days", "tenure_days", "days_since_last_event", "purchase_interval_days"}
+
+
+def feature_frame(profiles: pd.DataFrame, features: list[str] | tuple[str, ...], use_log: bool = False
+                  ) -> pd.DataFrame:
+    """Numeric model inputs with every gap filled by its meaning.
+
+    Recency of never-buyers = the longest recency + 1 day; ratios, shares, order values and
+    intervals of users without those events = 0. With ``use_log``, counts and money are log1p'd.
+    """
+    missing = [f for f in features if f not in profiles.columns]
+    if missing:
+        raise DataError(f"Feature(s) {', '.join(missing)} are not in the profiles",
+                        hint=f"Choose from: {', '.join(numeric_features(profiles))}")
+    out = {}
+    for f in features:
+        s = pd.to_numeric(profiles[f], errors="coerce").astype("float64")
+        if f == "recency_days":
+            s = s.fillna((s.max() if s.notna().any() else 0.0) + 1.0)
+        s = s.fillna(0.0)
+        out[f] = np.log1p(s.clip(lower=0)) if use_log and f in LOG_FEATURES else s
+    return pd.DataFrame(out, index=profiles.index)

@@ -1,0 +1,485 @@
+"""Customer segments: clustering of profiles, RFM value groups, lifecycle stages.
+
+Clustering takes the profile frame of :func:`promo_core.features.build_profiles`, standardises the
+chosen features (optionally after log1p for counts and money) and groups users with one of four
+scikit-learn methods behind one signature and one result (:class:`Clustering`).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from sklearn.cluster import DBSCAN, AgglomerativeClustering, KMeans
+from sklearn.decomposition import PCA
+from sklearn.metrics import adjusted_rand_score, calinski_harabasz_score, silhouette_score
+from sklearn.mixture import GaussianMixture
+from sklearn.neighbors import KNeighborsClassifier, NearestNeighbors
+from sklearn.preprocessing import StandardScaler
+
+from .features import feature_frame
+from .schema import DataError
+
+Method = Literal["kmeans", "gmm", "agglomerative", "dbscan"]
+METHODS: dict[str, str] = {"kmeans": "K-means", "gmm": "Gaussian mixture",
+                           "agglomerative": "Agglomerative (Ward, on a sample)",
+                           "dbscan": "DBSCAN (density; noise kept apart)"}
+DEFAULT_FEATURES = ("recency_days", "frequency", "monetary", "tenure_days", "views", "view_to_cart",
+                    "discount_share")
+K_RANGE = (2, 10)
+SCAN_SAMPLE = 5000
+FIT_SAMPLE = 5000
+NOISE = -1
+
+#: (phrase when high, phrase when low) for auto-generated segment names
+PHRASES: dict[str, tuple[str, str]] = {
+    "recency_days": ("Not bought for a while", "Bought recently"),
+    "frequency": ("Frequent", "Rarely buys"),
+    "monetary": ("High spend", "Low spend"),
+    "tenure_days": ("Long-standing", "New"),
+    "views": ("Browses a lot", "Browses little"),
+    "view_to_cart": ("Carts what they view", "Views without carting"),
+    "discount_share": ("Buys on discount", "Pays full price"),
+    "avg_order_value": ("Big baskets", "Small baskets"),
+    "days_since_last_event": ("Gone quiet", "Seen lately"),
+    "purchase_interval_days": ("Long gaps between orders", "Short gaps between orders"),
+    "carts": ("Carts a lot", "Carts little"),
+    "cart_to_purchase": ("Buys what they cart", "Abandons carts"),
+    "purchase_lines": ("Many items", "Few items"),
+}
+
+
+#: how strongly a feature may name a segment (business features before ratios)
+NAME_WEIGHT: dict[str, float] = {"recency_days": 1.2, "monetary": 1.1, "frequency": 1.1, "tenure_days": 1.0,
+                                 "discount_share": 1.0, "views": 0.9, "view_to_cart": 0.6,
+                                 "cart_to_purchase": 0.6}
+
+
+@dataclass(frozen=True)
+class Clustering:
+    """The outcome of :func:`cluster`.
+
+    ``labels`` is aligned with the profiles' rows (segment ids 0..k-1; -1 is DBSCAN noise).
+    ``scan`` has one row per k tried (k, silhouette, calinski_harabasz, inertia) when k was chosen
+    automatically. ``centers`` holds the standardised mean of every feature per segment;
+    ``profile`` the per-segment table in original units. ``stability`` is the mean adjusted Rand
+    index between this result and reruns with other seeds (1 = identical).
+    """
+
+    labels: np.ndarray
+    k: int
+    method: str
+    features: tuple[str, ...]
+    names: dict[int, str]
+    centers: pd.DataFrame
+    profile: pd.DataFrame
+    scan: pd.DataFrame
+    silhouette: float | None
+    stability: float | None
+    pca: pd.DataFrame
+    pca_explained: tuple[float, float]
+    ok: bool = True
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    def named_labels(self) -> np.ndarray:
+        return np.array([self.names[int(i)] for i in self.labels], dtype=object)
+
+
+def prepare_matrix(profiles: pd.DataFrame, features: list[str] | tuple[str, ...], use_log: bool = True
+                   ) -> tuple[np.ndarray, list[str], list[str]]:
+    """Standardised feature matrix; returns (X, features used, notes).
+
+    Gaps are filled as :func:`promo_core.features.feature_frame` says; constant features are
+    dropped with a note.
+    """
+    frame = feature_frame(profiles, features, use_log)
+    constant = [f for f in frame.columns if frame[f].std(ddof=0) < 1e-12]
+    notes = [f"'{f}' is the same for every user and was left out" for f in constant]
+    frame = frame.drop(columns=constant)
+    if frame.shape[1] == 0:
+        raise DataError("Every chosen feature is constant, so there is nothing to tell users apart",
+                        hint="Choose other features, or load data with more varied customers")
+    return StandardScaler().fit_transform(frame.to_numpy()), list(frame.columns), notes
+
+
+def scan_k(X: np.ndarray, k_range: tuple[int, int] = K_RANGE, seed: int = 0,
+           sample_size: int = SCAN_SAMPLE) -> pd.DataFrame:
+    """K-means for each k: silhouette and Calinski-Harabasz on a seeded sample, inertia on all."""
+    rng = np.random.default_rng(seed)
+    idx = rng.choice(len(X), size=min(sample_size, len(X)), replace=False)
+    rows = []
+    for k in range(k_range[0], min(k_range[1], len(X) - 1) + 1):
+        km = KMeans(n_clusters=k, n_init=3, random_state=seed).fit(X)
+        lab = km.labels_[idx]
+        ok = len(np.unique(lab)) > 1
+        rows.append({"k": k, "silhouette": float(silhouette_score(X[idx], lab)) if ok else np.nan,
+                     "calinski_harabasz": float(calinski_harabasz_score(X[idx], lab)) if ok else np.nan,
+                     "inertia": float(km.inertia_)})
+    return pd.DataFrame(rows, columns=["k", "silhouette", "calinski_harabasz", "inertia"])
+
+
+def _fit(X: np.ndarray, method: str, k: int, seed: int, eps: float | None) -> np.ndarray:
+    if method == "kmeans":
+        return KMeans(n_clusters=k, n_init=4, random_state=seed).fit_predict(X)
+    if method == "gmm":
+        return GaussianMixture(n_components=k, covariance_type="full", n_init=2,
+                               random_state=seed).fit(X).predict(X)
+    rng = np.random.default_rng(seed)
+    idx = np.sort(rng.choice(len(X), size=min(FIT_SAMPLE, len(X)), replace=False))
+    if method == "agglomerative":
+        sample_labels = AgglomerativeClustering(n_clusters=k, linkage="ward").fit_predict(X[idx])
+        if len(idx) == len(X):
+            return sample_labels
+        return KNeighborsClassifier(n_neighbors=5).fit(X[idx], sample_labels).predict(X)
+    if method == "dbscan":
+        min_samples = max(5, 2 * X.shape[1])
+        if eps is None:
+            dist, _ = NearestNeighbors(n_neighbors=min_samples).fit(X[idx]).kneighbors(X[idx])
+            eps = knee_eps(dist[:, -1])
+        db = DBSCAN(eps=eps, min_samples=min_samples).fit(X[idx])
+        sample_labels = db.labels_
+        if len(idx) == len(X):
+            return sample_labels
+        core = db.core_sample_indices_
+        if len(core) == 0:
+            return np.full(len(X), NOISE)
+        nn = NearestNeighbors(n_neighbors=1).fit(X[idx][core])
+        dist, near = nn.kneighbors(X)
+        return np.where(dist[:, 0] <= eps, sample_labels[core][near[:, 0]], NOISE)
+    raise DataError(f"Unknown clustering method {method!r}", hint=f"Use one of: {', '.join(METHODS)}")
+
+
+def knee_eps(k_distances: np.ndarray) -> float:
+    """DBSCAN's eps at the knee of the sorted k-nearest-neighbour distances.
+
+    The knee is the point of the sorted curve furthest below the straight line from its first to
+    its last point (both axes scaled to 0-1): past it, distances shoot up and points are outliers.
+    """
+    d = np.sort(np.asarray(k_distances, dtype=float))
+    if len(d) < 3 or d[-1] - d[0] < 1e-12:
+        return float(d[-1]) if len(d) else 0.5
+    x = np.linspace(0.0, 1.0, len(d))
+    y = (d - d[0]) / (d[-1] - d[0])
+    return float(d[int(np.argmax(x - y))])
+
+
+def cluster(profiles: pd.DataFrame, features: list[str] | tuple[str, ...] | None = None, *,
+            k: int | Literal["auto"] = "auto", method: Method = "kmeans", use_log: bool = True,
+            seed: int = 0, k_range: tuple[int, int] = K_RANGE, eps: float | None = None,
+            stability_runs: int = 3) -> Clustering:
+    """Group users into segments.
+
+    Parameters
+    ----------
+    profiles : DataFrame
+        From :func:`promo_core.features.build_profiles`.
+    features : list of str, optional
+        Numeric profile columns; defaults to :data:`DEFAULT_FEATURES` that exist.
+    k : int or 'auto'
+        Number of segments; 'auto' picks the k with the best silhouette in ``k_range`` (K-means
+        scan, shown with Calinski-Harabasz and inertia for the elbow). Ignored by DBSCAN.
+    method : {'kmeans', 'gmm', 'agglomerative', 'dbscan'}
+        Agglomerative and DBSCAN fit on a seeded sample of 5,000 users and assign the rest to the
+        nearest fitted users (DBSCAN: noise when no core user is within eps).
+    use_log : bool
+        log1p-transform counts and money before standardising.
+    seed : int
+        Random seed; the same seed gives the same segments.
+    """
+    if method not in METHODS:
+        raise DataError(f"Unknown clustering method {method!r}", hint=f"Use one of: {', '.join(METHODS)}")
+    features = [f for f in (features or DEFAULT_FEATURES) if features or f in profiles.columns]
+    n = len(profiles)
+    if n < 10:
+        raise DataError(f"Only {n} users: too few to form segments", hint="Segments need at least 10 users")
+    if k != "auto" and (not isinstance(k, (int, np.integer)) or not 2 <= k <= min(30, n - 1)):
+        raise DataError(f"The number of segments must be a whole number from 2 to {min(30, n - 1)}; got {k!r}",
+                        hint="Pick a smaller number, or 'auto'")
+    X, used, notes = prepare_matrix(profiles, features, use_log)
+    distinct = len(np.unique(X.round(9), axis=0))
+    if distinct < 2:
+        raise DataError("All users have identical profiles, so there is nothing to segment",
+                        hint="Choose other features, or load data with more varied customers")
+    k_max = min(k_range[1], distinct - 1, n - 1)
+    scan = pd.DataFrame(columns=["k", "silhouette", "calinski_harabasz", "inertia"])
+    if method != "dbscan":
+        if k == "auto":
+            scan = scan_k(X, (k_range[0], max(k_range[0], k_max)), seed)
+            k = int(scan.loc[scan["silhouette"].idxmax(), "k"]) if scan["silhouette"].notna().any() else 2
+        elif k > distinct:
+            notes.append(f"Only {distinct} distinct profiles; k lowered from {k} to {distinct}")
+            k = distinct
+    labels = _fit(X, method, int(k) if k != "auto" else 2, seed, eps)
+    labels = _relabel_by_size(labels)
+    k_found = int(len(set(labels) - {NOISE}))
+    ok = k_found >= 2
+    if not ok:
+        notes.append("The method found fewer than two segments; try K-means or other features")
+    small = [s for s, c in zip(*np.unique(labels, return_counts=True), strict=True) if s != NOISE and c < 10]
+    if small:
+        notes.append(f"{len(small)} segment(s) have fewer than 10 users; their averages are unreliable")
+    sil = None
+    if ok:
+        rng = np.random.default_rng(seed)
+        idx = rng.choice(n, size=min(SCAN_SAMPLE, n), replace=False)
+        keep = labels[idx] != NOISE
+        if len(np.unique(labels[idx][keep])) > 1:
+            sil = float(silhouette_score(X[idx][keep], labels[idx][keep]))
+    stability = None
+    if ok and stability_runs > 0:
+        others = [_fit(X, method, k_found, seed + 1 + r, eps) for r in range(stability_runs)]
+        stability = float(np.mean([adjusted_rand_score(labels, o) for o in others]))
+    centers = pd.DataFrame(X, columns=used).groupby(labels).mean()
+    names = name_segments(centers)
+    pca_model = PCA(n_components=2, random_state=seed).fit(X) if X.shape[1] >= 2 else None
+    coords = pca_model.transform(X) if pca_model is not None else np.column_stack([X[:, 0], np.zeros(n)])
+    pca = pd.DataFrame({"user_id": profiles["user_id"].to_numpy(), "pc1": coords[:, 0], "pc2": coords[:, 1],
+                        "segment": labels})
+    explained = tuple(float(v) for v in pca_model.explained_variance_ratio_) if pca_model else (1.0, 0.0)
+    return Clustering(labels=labels, k=k_found, method=method, features=tuple(used), names=names,
+                      centers=centers, profile=segment_profile(profiles, labels, names, used), scan=scan,
+                      silhouette=sil, stability=stability, pca=pca, pca_explained=explained, ok=ok,
+                      notes=tuple(notes))
+
+
+def _relabel_by_size(labels: np.ndarray) -> np.ndarray:
+    """Segment 0 is the largest, then 1, ...; noise stays -1. Makes ids stable across methods."""
+    ids, counts = np.unique(labels[labels != NOISE], return_counts=True)
+    order = ids[np.argsort(-counts, kind="stable")]
+    mapping = {int(old): new for new, old in enumerate(order)}
+    return np.array([mapping.get(int(v), NOISE) for v in labels], dtype=int)
+
+
+def name_segments(centers: pd.DataFrame, threshold: float = 0.35) -> dict[int, str]:
+    """Readable names from what sets each segment apart (its standardised means).
+
+    The two features furthest from the average (|z| above ``threshold``) give the name, e.g.
+    'High spend, frequent'. Window shoppers get 'Browses a lot, rarely buys'. Noise is
+    'Unusual users (noise)'. Duplicate names get a number.
+    """
+    names: dict[int, str] = {}
+    for seg, row in centers.iterrows():
+        if seg == NOISE:
+            names[int(seg)] = "Unusual users (noise)"
+            continue
+        z = row.dropna()
+        if z.get("views", 0) > 0.4 and z.get("frequency", 0) < -0.4:
+            parts = ["Browses a lot", "rarely buys"]
+        else:
+            weight = pd.Series({f: NAME_WEIGHT.get(f, 0.8) for f in z.index})
+            top = z.reindex((z.abs() * weight).sort_values(ascending=False).index)
+            parts = [PHRASES.get(f, (f"High {f}", f"Low {f}"))[0 if v > 0 else 1]
+                     for f, v in top.items() if abs(v) >= threshold][:2]
+            parts = [p if i == 0 else p[0].lower() + p[1:] for i, p in enumerate(parts)] or ["Average customers"]
+        names[int(seg)] = ", ".join(parts)
+    seen: dict[str, int] = {}
+    for seg in sorted(names):
+        base = names[seg]
+        seen[base] = seen.get(base, 0) + 1
+        if seen[base] > 1:
+            names[seg] = f"{base} ({seen[base]})"
+    return names
+
+
+def segment_profile(profiles: pd.DataFrame, labels: np.ndarray, names: dict[int, str],
+                    features: list[str] | tuple[str, ...]) -> pd.DataFrame:
+    """Per segment: users, share of users (%), revenue share (%, NaN without revenue), then the
+    mean of each feature."""
+    cols = list(dict.fromkeys([c for c in ("monetary", *features) if c in profiles.columns]))
+    df = profiles.loc[:, cols].copy()
+    df["segment"] = labels
+    g = df.groupby("segment")
+    out = pd.DataFrame({"segment_name": [names[int(s)] for s in g.size().index], "users": g.size().to_numpy()})
+    out.index = g.size().index
+    total_rev = df["monetary"].sum() if "monetary" in df else 0.0
+    out["share_of_users_pct"] = 100 * out["users"] / len(df)
+    out["share_of_revenue_pct"] = 100 * g["monetary"].sum() / total_rev if total_rev > 0 else np.nan
+    means = g[[f for f in features]].mean()
+    out = out.join(means.add_prefix("mean_"))
+    out.index.name = "segment"
+    return out.reset_index()
+
+
+# ---------------------------------------------------------------- RFM value groups
+
+RFM_SEGMENTS: tuple[str, ...] = ("Champions", "Loyal", "Potential Loyalist", "New", "Promising",
+                                 "Need Attention", "About to Sleep", "At Risk", "Can't Lose Them",
+                                 "Hibernating", "Lost")
+
+#: segment, R score range, F score range (inclusive); a segment may have several rows
+RFM_RULES = pd.DataFrame(
+    [("Champions", 5, 5, 4, 5), ("Loyal", 3, 4, 4, 5), ("Potential Loyalist", 4, 5, 2, 3),
+     ("New", 5, 5, 1, 1), ("Promising", 4, 4, 1, 1), ("Need Attention", 3, 3, 3, 3),
+     ("About to Sleep", 3, 3, 1, 2), ("At Risk", 1, 2, 3, 4), ("Can't Lose Them", 1, 2, 5, 5),
+     ("Hibernating", 2, 2, 1, 2), ("Hibernating", 1, 1, 2, 2), ("Lost", 1, 1, 1, 1)],
+    columns=["segment", "r_min", "r_max", "f_min", "f_max"])
+NO_PURCHASE = "No purchase yet"
+
+
+def rules_to_json(rules: pd.DataFrame) -> str:
+    return json.dumps(rules.to_dict(orient="records"), default=str)
+
+
+def rules_from_json(text: str) -> pd.DataFrame:
+    """A rule table from JSON; the default table when ``text`` is empty."""
+    if not text:
+        return RFM_RULES.copy()
+    try:
+        return pd.DataFrame(json.loads(text), columns=list(RFM_RULES.columns))
+    except (ValueError, TypeError) as exc:
+        raise DataError(f"The RFM rule table could not be read ({exc})", hint="Reset the rules") from None
+
+
+def quintile_score(values: pd.Series, higher_is_better: bool = True) -> pd.Series:
+    """Scores 1-5 from percentile ranks; tied values share a score (their average rank).
+
+    score = ceil(5 x average-rank percentile), so the best fifth of users score 5. Ties are not
+    broken arbitrarily: two customers with one order each always get the same F score.
+    """
+    v = values if higher_is_better else -values
+    pct = v.rank(method="average", pct=True)
+    return np.ceil(pct * 5).clip(1, 5).astype("int64")
+
+
+def check_rfm_rules(rules: pd.DataFrame) -> list[str]:
+    """Problems with a rule table: every R x F cell must land in exactly one segment."""
+    problems = []
+    need = {"segment", "r_min", "r_max", "f_min", "f_max"}
+    if not need <= set(rules.columns):
+        return [f"The rule table needs the columns {', '.join(sorted(need))}"]
+    cover: dict[tuple[int, int], list[str]] = {(r, f): [] for r in range(1, 6) for f in range(1, 6)}
+    for row in rules.itertuples(index=False):
+        try:
+            r0, r1, f0, f1 = (int(row.r_min), int(row.r_max), int(row.f_min), int(row.f_max))
+        except (TypeError, ValueError):
+            problems.append(f"Rule '{row.segment}' has a missing or non-numeric score")
+            continue
+        for r in range(max(r0, 1), min(r1, 5) + 1):
+            for f in range(max(f0, 1), min(f1, 5) + 1):
+                cover[(r, f)].append(str(row.segment))
+    gaps = [f"R{r}F{f}" for (r, f), segs in cover.items() if not segs]
+    overlaps = [f"R{r}F{f} ({' and '.join(segs)})" for (r, f), segs in cover.items() if len(segs) > 1]
+    if gaps:
+        problems.append("No segment for " + ", ".join(gaps))
+    if overlaps:
+        problems.append("More than one segment for " + ", ".join(overlaps))
+    return problems
+
+
+def rfm(profiles: pd.DataFrame, rules: pd.DataFrame = RFM_RULES) -> pd.DataFrame:
+    """RFM scores and named segments for every user.
+
+    Buyers get r_score (5 = bought most recently), f_score (orders), m_score (revenue), the
+    string rfm_score ('545') and rfm_segment from ``rules`` on the R x F grid. Users who never
+    bought get rfm_segment 'No purchase yet' and empty scores.
+
+    Returns columns: user_id, r_score, f_score, m_score, rfm_score, rfm_segment.
+    """
+    problems = check_rfm_rules(rules)
+    if problems:
+        raise DataError("The RFM rule table does not cover every score exactly once",
+                        where="; ".join(problems), hint="Edit the rules so each R x F cell has one segment")
+    buyers = profiles["frequency"] > 0
+    out = pd.DataFrame({"user_id": profiles["user_id"]})
+    b = profiles[buyers]
+    for col, score in (("r_score", quintile_score(b["recency_days"], higher_is_better=False)),
+                       ("f_score", quintile_score(b["frequency"])), ("m_score", quintile_score(b["monetary"]))):
+        out[col] = pd.array(score.reindex(out.index), dtype="Int64")
+    out["rfm_score"] = (out["r_score"].astype("string") + out["f_score"].astype("string")
+                        + out["m_score"].astype("string"))
+    lookup = {}
+    for row in rules.itertuples(index=False):
+        for r in range(int(row.r_min), int(row.r_max) + 1):
+            for f in range(int(row.f_min), int(row.f_max) + 1):
+                lookup[(r, f)] = str(row.segment)
+    seg = [lookup.get((int(r), int(f))) if buy else NO_PURCHASE
+           for r, f, buy in zip(out["r_score"].fillna(0), out["f_score"].fillna(0), buyers, strict=True)]
+    out["rfm_segment"] = seg
+    return out
+
+
+def rf_grid(scores: pd.DataFrame, profiles: pd.DataFrame) -> pd.DataFrame:
+    """Users and mean revenue per R x F cell (for the heat map). Columns: r_score, f_score,
+    users, mean_monetary, rfm_segment."""
+    b = scores.dropna(subset=["r_score"]).merge(profiles[["user_id", "monetary"]], on="user_id")
+    g = b.groupby(["r_score", "f_score"]).agg(users=("user_id", "size"), mean_monetary=("monetary", "mean"),
+                                              rfm_segment=("rfm_segment", "first"))
+    full = pd.MultiIndex.from_product([range(1, 6), range(1, 6)], names=["r_score", "f_score"])
+    return g.reindex(full).fillna({"users": 0}).reset_index()
+
+
+# ---------------------------------------------------------------- lifecycle stages
+
+LIFECYCLE_STAGES = ("New", "Active", "Occasional", "Silent", "Churned", "Never bought")
+
+
+@dataclass(frozen=True)
+class LifecycleRules:
+    """Thresholds for lifecycle stages (days count back from the reference date).
+
+    Stages are assigned in this order, first match wins:
+    New (first seen within ``new_days``), Never bought (seen longer, no purchase ever), Churned
+    (last purchase more than ``churn_days`` ago), Silent (no activity at all within ``silent_days``), Active (within
+    ``active_days``: more than ``active_views`` views and more than ``active_purchases``
+    purchases; the view condition is skipped when the data has no views), otherwise Occasional.
+    """
+
+    new_days: int = 30
+    churn_days: int = 90
+    silent_days: int = 30
+    active_days: int = 30
+    active_views: int = 10
+    active_purchases: int = 2
+
+    def validate(self) -> LifecycleRules:
+        for name, value in self.__dict__.items():
+            if not isinstance(value, (int, np.integer)) or value < 0 or value > 3650:
+                raise DataError(f"Lifecycle threshold {name} must be a whole number from 0 to 3650; got {value!r}",
+                                hint="Use the defaults, for example 30 days")
+        return self
+
+
+def lifecycle(events: pd.DataFrame, rules: LifecycleRules = LifecycleRules(),
+              as_of: pd.Timestamp | None = None) -> pd.DataFrame:
+    """Lifecycle stage per user. Returns columns user_id, lifecycle."""
+    from .features import default_as_of
+    rules.validate()
+    as_of = default_as_of(events) if as_of is None else pd.Timestamp(as_of)
+    ev = events[events["timestamp"] < as_of]
+    day = pd.Timedelta(days=1)
+    g = ev.groupby("user_id", observed=True)["timestamp"]
+    first, last = g.min(), g.max()
+    buys = ev[ev["event"] == "purchase"]
+    last_buy = buys.groupby("user_id", observed=True)["timestamp"].max().reindex(first.index)
+    recent = ev[ev["timestamp"] >= as_of - rules.active_days * day]
+    kind = recent["event"].astype("str")
+    n_views = (kind == "view").groupby(recent["user_id"], observed=True).sum().reindex(first.index, fill_value=0)
+    n_buys = (kind == "purchase").groupby(recent["user_id"], observed=True).sum().reindex(first.index, fill_value=0)
+    has_views = (ev["event"] == "view").any()
+    stage = np.select(
+        [first >= as_of - rules.new_days * day,
+         last_buy.isna(),
+         last_buy < as_of - rules.churn_days * day,
+         last < as_of - rules.silent_days * day,
+         ((n_views > rules.active_views) | (not has_views)) & (n_buys > rules.active_purchases)],
+        ["New", "Never bought", "Churned", "Silent", "Active"], default="Occasional")
+    return pd.DataFrame({"user_id": first.index.to_numpy(), "lifecycle": stage})
+
+
+def user_table(profiles: pd.DataFrame, clustering: Clustering | None, names: dict[int, str] | None,
+               rfm_scores: pd.DataFrame, stages: pd.DataFrame, scores: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The users.csv contract: user_id, the profile features, segment, segment_name, rfm_score,
+    rfm_segment, lifecycle, and propensity when scores are given."""
+    out = profiles.copy()
+    if clustering is not None:
+        names = names or clustering.names
+        out["segment"] = clustering.labels
+        out["segment_name"] = [names[int(i)] for i in clustering.labels]
+    out = out.merge(rfm_scores[["user_id", "rfm_score", "rfm_segment"]], on="user_id", how="left")
+    out = out.merge(stages, on="user_id", how="left")
+    if scores is not None:
+        out = out.merge(scores, on="user_id", how="left")
+    return out

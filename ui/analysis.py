@@ -1,0 +1,128 @@
+"""Cached core calls for the analysis pages, split at the expensive boundaries.
+
+Each function is keyed by the dataset key plus its own arguments; the dataset itself is passed
+unhashed (``_ds``). A display option never reaches these functions, so it never re-clusters.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import streamlit as st
+
+from promo_core.features import build_profiles
+from promo_core.propensity import Propensity, fit_propensity
+from promo_core.quality import Dataset
+from promo_core.segments import (
+    Clustering,
+    LifecycleRules,
+    cluster,
+    lifecycle,
+    rfm,
+    rules_from_json,
+)
+
+from . import state
+
+SEGMENTATIONS = {"clusters": "Clusters (Segments page)", "rfm": "RFM value groups", "lifecycle": "Lifecycle stages"}
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def profiles(key: str, _ds: Dataset) -> pd.DataFrame:
+    return build_profiles(_ds.events)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def clustering(key: str, _ds: Dataset, features: tuple[str, ...], k: int | str, method: str, use_log: bool,
+               seed: int) -> Clustering:
+    return cluster(profiles(key, _ds), list(features), k=k, method=method, use_log=use_log, seed=seed)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def rfm_scores(key: str, _ds: Dataset, rules_json: str) -> pd.DataFrame:
+    return rfm(profiles(key, _ds), rules_from_json(rules_json))
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _lifecycle(key: str, _ds: Dataset, rules: tuple[int, ...]) -> pd.DataFrame:
+    return lifecycle(_ds.events, LifecycleRules(*rules))
+
+
+def lifecycle_stages(key: str, ds: Dataset, rules: LifecycleRules) -> pd.DataFrame:
+    return _lifecycle(key, ds, tuple(rules.__dict__.values()))
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def propensity(key: str, _ds: Dataset, model: str, horizon: int) -> Propensity:
+    return fit_propensity(_ds.events, model, horizon)
+
+
+# ---- the choices a user made, kept in session state so every page uses the same ones
+
+def cluster_args() -> dict:
+    return st.session_state.get("cluster_args", {})
+
+
+def rfm_rules_json() -> str:
+    return st.session_state.get("rfm_rules_json", "")
+
+
+def lifecycle_rules() -> LifecycleRules:
+    return st.session_state.get("lifecycle_rules", LifecycleRules())
+
+
+def segment_names(c: Clustering, args_key: str) -> dict[int, str]:
+    renames = st.session_state.get("segment_renames", {}).get(args_key, {})
+    return {k: renames.get(k) or v for k, v in c.names.items()}
+
+
+def args_key(args: dict) -> str:
+    return json.dumps(args, sort_keys=True, default=str)
+
+
+def current_clustering(ds: Dataset) -> tuple[Clustering, dict[int, str]] | None:
+    args = cluster_args()
+    if not args:
+        return None
+    c = clustering(state.dataset_key(), ds, **args)
+    return c, segment_names(c, args_key(args))
+
+
+def segmentation(ds: Dataset) -> pd.DataFrame:
+    """user_id and segment (a readable name) under the segmentation chosen on the Segments page.
+
+    Defaults to clusters with the default settings when nothing was chosen yet.
+    """
+    choice = st.session_state.get("segmentation_choice", "clusters")
+    key = state.dataset_key()
+    if choice == "rfm":
+        s = rfm_scores(key, ds, rfm_rules_json())
+        return s[["user_id"]].assign(segment=s["rfm_segment"])
+    if choice == "lifecycle":
+        s = lifecycle_stages(key, ds, lifecycle_rules())
+        return s.rename(columns={"lifecycle": "segment"})
+    found = current_clustering(ds)
+    if found is None:
+        from promo_core.segments import DEFAULT_FEATURES
+        p = profiles(key, ds)
+        st.session_state["cluster_args"] = {"features": tuple(f for f in DEFAULT_FEATURES if f in p.columns),
+                                            "k": "auto", "method": "kmeans", "use_log": True, "seed": 0}
+        found = current_clustering(ds)
+    c, names = found
+    return pd.DataFrame({"user_id": profiles(key, ds)["user_id"], "segment": [names[int(i)] for i in c.labels]})
+
+
+def user_table(ds: Dataset) -> pd.DataFrame:
+    """Every user with profile, cluster, RFM group, lifecycle stage and propensity (the export)."""
+    from promo_core.segments import user_table as build
+    key = state.dataset_key()
+    found = current_clustering(ds)
+    prop_model, horizon = st.session_state.get("propensity_args", ("logistic", 30))
+    try:
+        scores = propensity(key, ds, prop_model, horizon).scores
+    except Exception:  # noqa: BLE001 - DataError (too short a history): export without scores
+        scores = None
+    c, names = found if found else (None, None)
+    return build(profiles(key, ds), c, names, rfm_scores(key, ds, rfm_rules_json()),
+                 lifecycle_stages(key, ds, lifecycle_rules()), scores)
