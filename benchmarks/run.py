@@ -1,0 +1,123 @@
+"""PromoScope benchmarks: medians of several runs, printed as a Markdown table.
+
+Usage: python benchmarks/run.py [--only NAME ...] [--repeat N] [--out FILE]
+Results are recorded in docs/PERFORMANCE.md. Nothing here asserts a time: speed is measured,
+not tested.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+ONLINE_RETAIL = ROOT.parent / "shared" / "data" / "online_retail.csv.gz"
+BENCHES: dict[str, Callable[[int], list[tuple[str, list[float], str]]]] = {}
+
+
+def bench(name: str):
+    def register(fn):
+        BENCHES[name] = fn
+        return fn
+    return register
+
+
+def timed(fn: Callable[[], object], repeat: int) -> tuple[list[float], object]:
+    times, result = [], None
+    for _ in range(repeat):
+        t = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - t)
+    return times, result
+
+
+@bench("segments")
+def segments(repeat: int):
+    from synth import synthetic_events
+
+    from promo_core.features import build_profiles
+    from promo_core.segments import cluster
+    ev = synthetic_events(1_000_000, 100_000)
+    rows = []
+    t_prof, prof = timed(lambda: build_profiles(ev), repeat)
+    rows.append(("profiles: 1,000,000 events, 100,000 users", t_prof, f"{len(prof):,} profiles"))
+    t_clu, c = timed(lambda: cluster(prof, k="auto"), repeat)
+    rows.append(("clustering, automatic k (2-10) + 3 stability reruns: 100,000 users", t_clu,
+                 f"k={c.k}, silhouette {c.silhouette:.3f}"))
+    total = [a + b for a, b in zip(t_prof, t_clu, strict=True)]
+    rows.append(("profiles + automatic-k clustering (target < 15 s)", total, ""))
+    if ONLINE_RETAIL.exists():
+        from promo_core.quality import load_dataset
+        ds = load_dataset(ONLINE_RETAIL)
+        t, prof = timed(lambda: build_profiles(ds.events), repeat)
+        rows.append(("profiles: Online Retail (392,692 rows, 4,338 customers)", t, ""))
+        t, c = timed(lambda: cluster(prof, k="auto"), repeat)
+        rows.append(("clustering, automatic k: Online Retail", t, f"k={c.k}"))
+    return rows
+
+
+@bench("segments_page")
+def segments_page(repeat: int):
+    """Re-render of the Segments page on 100,000 users when only a display option changes."""
+    import os
+
+    from streamlit.testing.v1 import AppTest
+    from synth import synthetic_events
+
+    from promo_core.quality import Dataset, QualityReport
+    os.chdir(ROOT)
+    ev = synthetic_events(1_000_000, 100_000)
+    report = QualityReport(file={}, mapping={}, rows_read=len(ev), facts={}, steps=(), rows_kept=len(ev),
+                           users=ev["user_id"].nunique(), items=None, orders=None, first_event=str(ev.timestamp.min()),
+                           last_event=str(ev.timestamp.max()), event_mix={})
+    ds = Dataset("synthetic 1M", "events", ev, report)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600)
+    at.session_state["dataset"] = ds
+    at.session_state["dataset_key"] = "bench-1m"
+    at.run()
+    t0 = time.perf_counter()
+    at.switch_page("pages/segments.py").run()
+    first = time.perf_counter() - t0
+    assert not at.exception, [e.message for e in at.exception]
+    times = []
+    for i in range(repeat):
+        choice = ["rfm", "clusters"][i % 2]
+        t = time.perf_counter()
+        at.radio(key="segmentation_choice").set_value(choice).run()
+        times.append(time.perf_counter() - t)
+    return [("Segments page, first run (profiles + clustering + propensity): 100,000 users", [first], ""),
+            ("Segments page re-render after a display option (target < 0.3 s)", times, "")]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--only", nargs="*", choices=list(BENCHES), help="run only these")
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--out", help="also write the table to this file")
+    args = ap.parse_args()
+    lines = [f"Machine: {platform.processor() or platform.machine()}, Python {platform.python_version()}, "
+             f"{__import__('os').cpu_count()} cores. Medians of {args.repeat} runs.", "",
+             "| benchmark | median (s) | runs (s) | note |", "|---|---|---|---|"]
+    for name in args.only or BENCHES:
+        for label, times, note in BENCHES[name](args.repeat):
+            lines.append(f"| {label} | {statistics.median(times):.3f} | "
+                         f"{', '.join(f'{t:.3f}' for t in times)} | {note} |")
+            print(lines[-1], flush=True)
+    text = "\n".join(lines) + "\n"
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+    print()
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

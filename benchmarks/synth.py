@@ -1,0 +1,44 @@
+"""Large synthetic event logs for benchmarks (vectorised; 1,000,000 events in about a second)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from promo_core.quality import EVENT_DTYPE
+
+
+def synthetic_events(n_events: int = 1_000_000, n_users: int = 100_000, n_items: int = 5_000, seed: int = 0
+                     ) -> pd.DataFrame:
+    """Canonical events: 70% views, 15% carts, 15% purchases over 90 days; orders are user-days."""
+    rng = np.random.default_rng(seed)
+    activity = rng.gamma(0.8, 1.0, n_users)
+    user = rng.choice(n_users, size=n_events, p=activity / activity.sum())
+    item = np.minimum(rng.zipf(1.3, n_events) - 1, n_items - 1)
+    price = np.round(np.exp(rng.normal(2.5, 0.8, n_items)), 2)
+    t = pd.Timestamp("2025-01-01") + pd.to_timedelta(rng.uniform(0, 90 * 86400, n_events).astype("int64"), unit="s")
+    kind = rng.choice(np.array(["view", "cart", "purchase"]), size=n_events, p=[0.7, 0.15, 0.15])
+    users = np.char.add("u", user.astype(str))
+    ev = pd.DataFrame({"user_id": pd.array(users, dtype="str"), "timestamp": t.astype("datetime64[ns]"),
+                       "event": pd.Categorical(kind, dtype=EVENT_DTYPE),
+                       "item_id": pd.array(np.char.add("i", item.astype(str)), dtype="str"),
+                       "category": pd.array(np.char.add("c", (item % 50).astype(str)), dtype="str")})
+    buy = kind == "purchase"
+    ev["order_id"] = pd.array(np.where(buy, np.char.add(np.char.add(users, "-"),
+                                                         (t.dayofyear.to_numpy()).astype(str)), None), dtype="str")
+    ev["price"] = np.where(buy, price[item], np.nan)
+    ev["quantity"] = np.where(buy, 1 + rng.poisson(0.3, n_events), 1).astype("float64")
+    ev["discount"] = np.where(buy & (rng.random(n_events) < 0.3), 0.1 * price[item], 0.0)
+    return ev.sort_values("timestamp", kind="stable").reset_index(drop=True)
+
+
+def synthetic_baskets(n_baskets: int = 500_000, n_items: int = 5_000, seed: int = 0) -> list[list[str]]:
+    """Baskets of 1-8 items drawn from a Zipf-like popularity, with no repeated item in a basket."""
+    rng = np.random.default_rng(seed)
+    sizes = 1 + rng.binomial(7, 0.3, n_baskets)
+    items = np.minimum(rng.zipf(1.15, sizes.sum()) - 1, n_items - 1)
+    out, pos = [], 0
+    for s in sizes:
+        out.append(sorted({f"item{v}" for v in items[pos:pos + s]}))
+        pos += s
+    return out
