@@ -173,3 +173,64 @@ PLAIN_FEATURES = {"recency_days": "Days since last purchase", "frequency": "Orde
                   "views": "Product views", "carts": "Add-to-carts", "purchase_lines": "Items bought",
                   "view_to_cart": "View → cart rate", "cart_to_purchase": "Cart → purchase rate",
                   "discount_share": "Share bought on discount"}
+
+
+def fig_rules_scatter(rules: pd.DataFrame) -> go.Figure:
+    """Support vs confidence of each rule, coloured by lift."""
+    text = rules["antecedents"].astype(str) + " → " + rules["consequents"].astype(str)
+    fig = go.Figure(go.Scattergl(
+        x=100 * rules["support"], y=100 * rules["confidence"], mode="markers", text=text,
+        marker=dict(size=8, color=rules["lift"], colorscale="Viridis", showscale=True,
+                    colorbar=dict(title="Lift (×)")),
+        hovertemplate="%{text}<br>in %{x:.2f}% of baskets<br>confidence %{y:.1f}%<extra></extra>"))
+    fig.update_xaxes(title_text="Support: share of baskets with all the items (%)")
+    fig.update_yaxes(title_text="Confidence: chance of the offer item, given the rest (%)")
+    fig.update_layout(hovermode="closest")
+    return _layout(fig, "Rules: how common and how reliable (colour: lift)", height=420)
+
+
+def fig_rules_matrix(rules: pd.DataFrame, top: int = 25) -> go.Figure:
+    """Antecedent x consequent grid of lift for the strongest rules."""
+    d = rules.head(top)
+    z = d.pivot_table(index="antecedents", columns="consequents", values="lift", aggfunc="max")
+    fig = go.Figure(go.Heatmap(z=z.to_numpy(), x=list(z.columns), y=list(z.index), colorscale="Blues",
+                               colorbar=dict(title="Lift (×)"),
+                               hovertemplate="If %{y}<br>then %{x}<br>lift %{z:.1f}×<extra></extra>"))
+    fig.update_xaxes(title_text="…then they also buy", tickangle=-35)
+    fig.update_yaxes(title_text="Customers who buy…")
+    return _layout(fig, f"Top {len(d)} rules by lift", height=max(380, 26 * len(z) + 200))
+
+
+def fig_rules_network(rules: pd.DataFrame, top: int = 30) -> go.Figure:
+    """Items as points on a circle, an arrow-line per rule (width: lift), for the strongest rules."""
+    import math
+    d = rules.head(top)
+    nodes = sorted(set(d["antecedents"]).union(d["consequents"]))
+    pos = {n: (math.cos(2 * math.pi * i / len(nodes)), math.sin(2 * math.pi * i / len(nodes)))
+           for i, n in enumerate(nodes)}
+    fig = go.Figure()
+    max_lift = float(d["lift"].max()) if len(d) else 1.0
+    for r in d.itertuples(index=False):
+        (x0, y0), (x1, y1) = pos[r.antecedents], pos[r.consequents]
+        fig.add_annotation(x=x1, y=y1, ax=x0, ay=y0, xref="x", yref="y", axref="x", ayref="y", showarrow=True,
+                           arrowhead=2, arrowsize=1, arrowwidth=1 + 3 * r.lift / max_lift, arrowcolor="#7a9cc6",
+                           opacity=0.7)
+    fig.add_scatter(x=[pos[n][0] for n in nodes], y=[pos[n][1] for n in nodes], mode="markers+text", text=nodes,
+                    textposition="top center", marker=dict(size=12, color=PALETTE[1]), hoverinfo="text",
+                    showlegend=False)
+    fig.update_xaxes(visible=False, range=[-1.5, 1.5])
+    fig.update_yaxes(visible=False, range=[-1.3, 1.3], scaleanchor="x")
+    return _layout(fig, "What leads to what (arrow: customers who buy one also buy the other)", height=560)
+
+
+def fig_hit_rate(model: float, model_ci: tuple[float, float], baseline: float, base_ci: tuple[float, float],
+                 n: int) -> go.Figure:
+    labels = ["Recommendations (co-purchase)", "Most popular items"]
+    vals = [100 * model, 100 * baseline]
+    err_hi = [100 * (model_ci[1] - model), 100 * (base_ci[1] - baseline)]
+    err_lo = [100 * (model - model_ci[0]), 100 * (baseline - base_ci[0])]
+    fig = go.Figure(go.Bar(x=labels, y=vals, marker_color=[PALETTE[0], "#aab4c3"],
+                           error_y=dict(type="data", array=err_hi, arrayminus=err_lo),
+                           hovertemplate="%{y:.1f}%<extra></extra>"))
+    fig.update_yaxes(title_text=f"Last purchase found in the top {n} (%)")
+    return _layout(fig, "Hold-out check: would we have recommended what they bought next?", height=360)

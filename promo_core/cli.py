@@ -69,8 +69,8 @@ def load_input(args: argparse.Namespace):
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="promo-core",
-        description="PromoScope from the command line: check data files, segment customers, and write "
-                    "the bundled sample.",
+        description="PromoScope from the command line: check data files, segment customers, mine "
+                    "basket rules, and write the bundled sample.",
         epilog="Exit codes: 0 success, 2 a problem with the data or arguments (explained on stderr), "
                "1 an internal error.")
     parser.add_argument("--version", action="version", version=f"promo-core {__version__}")
@@ -98,6 +98,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--propensity", choices=list(PROPENSITY_MODELS),
                    help="also score each user's chance to buy in the next 30 days with this model")
+
+    p = sub.add_parser("rules", help="mine association rules; write rules.csv",
+                       description="Form baskets from purchases, mine frequent itemsets (mlxtend Apriori by default) "
+                                   "and write one row per rule to --out: antecedents and consequents as JSON "
+                                   "arrays of item labels, then support, confidence, lift, leverage, conviction. "
+                                   "The number of rules is printed on stdout.")
+    _input_args(p)
+    p.add_argument("--out", required=True, help="rules file to write (.csv)")
+    p.add_argument("--min-support", type=float, required=True, help="share of baskets, e.g. 0.01")
+    p.add_argument("--min-confidence", type=float, required=True, help="e.g. 0.3")
+    p.add_argument("--min-lift", type=float, default=0.0, help="drop rules below this lift (default: keep all)")
+    p.add_argument("--max-len", type=int, default=3, help="longest itemset (default 3)")
+    p.add_argument("--basket", choices=["order", "user-day"], default="order",
+                   help="a basket is one order (default) or one customer's day")
+    p.add_argument("--level", choices=["item", "category"], default="item", help="mine items or categories")
+    p.add_argument("--algorithm", choices=["apriori", "fpgrowth"], default="apriori",
+                   help="apriori (default, mlxtend low-memory; fastest here) or fpgrowth: same itemsets")
+    p.add_argument("--max-basket-size", type=int, default=100,
+                   help="leave out baskets with more distinct items (default 100)")
+    p.add_argument("--multi-consequent", action="store_true",
+                   help="also keep rules with several items on the right-hand side")
 
     p = sub.add_parser("sample", help="write the deterministic demo data and its ground truth",
                        description="Generate the bundled sample (events, experiment, ground truth) "
@@ -154,6 +175,22 @@ def _segment(args: argparse.Namespace) -> int:
               f"{row.share_of_revenue_pct:5.1f}% of revenue")
     for note in result.notes:
         print(f"  note: {note}")
+    return 0
+
+
+@command("rules")
+def _rules(args: argparse.Namespace) -> int:
+    from .export import to_csv_bytes
+    from .rules import make_baskets, make_rules, mine_itemsets, rules_contract
+    ds = load_input(args)
+    baskets = make_baskets(ds.events, by=args.basket, level=args.level, max_basket_size=args.max_basket_size)
+    itemsets = mine_itemsets(baskets, args.min_support, args.max_len, args.algorithm)
+    result = make_rules(itemsets, baskets.n, args.min_confidence, args.min_lift,
+                        single_consequent=not args.multi_consequent, test="none")
+    Path(args.out).write_bytes(to_csv_bytes(rules_contract(result.rules), bom=False))
+    print(len(result.rules))
+    for note in result.notes:
+        print(f"promo-core: {note}", file=sys.stderr)
     return 0
 
 

@@ -84,3 +84,17 @@ def test_segment_writes_the_contract_columns(tmp_path):
     assert "5 segments" in p.stdout and out.read_bytes()[:3] != b"\xef\xbb\xbf"
     bad = run("segment", "sample_data/events.csv.gz", "--out", str(out), "--k", "many")
     assert bad.returncode == 2 and "--k must be" in bad.stderr
+
+
+def test_rules_writes_the_contract(tmp_path):
+    out = tmp_path / "rules.csv"
+    p = run("rules", "sample_data/events.csv.gz", "--out", str(out), "--min-support", "0.01", "--min-confidence", "0.3")
+    assert p.returncode == 0, p.stderr
+    import pandas as pd
+    rules = pd.read_csv(out)
+    assert list(rules.columns) == ["antecedents", "consequents", "support", "confidence", "lift", "leverage",
+                                   "conviction"]
+    assert int(p.stdout.strip()) == len(rules) > 0
+    assert json.loads(rules.iloc[0]["consequents"]) and (rules["confidence"] >= 0.3).all()
+    guard = run("rules", "sample_data/events.csv.gz", "--out", str(out), "--min-support", "2", "--min-confidence", "0.3")
+    assert guard.returncode == 2 and "between 0 and 1" in guard.stderr and "Traceback" not in guard.stderr

@@ -126,3 +126,70 @@ def user_table(ds: Dataset) -> pd.DataFrame:
     c, names = found if found else (None, None)
     return build(profiles(key, ds), c, names, rfm_scores(key, ds, rfm_rules_json()),
                  lifecycle_stages(key, ds, lifecycle_rules()), scores)
+
+
+# ---- basket rules and recommendations
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def baskets(key: str, _ds: Dataset, by: str, level: str, max_basket_size: int, segment: str | None = None):
+    from promo_core.rules import make_baskets
+    users = None
+    if segment is not None:
+        seg = segmentation(_ds)
+        users = set(seg.loc[seg["segment"] == segment, "user_id"])
+    return make_baskets(_ds.events, by=by, level=level, max_basket_size=max_basket_size, users=users)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def itemsets(key: str, _ds: Dataset, by: str, level: str, max_basket_size: int, min_support: float,
+             max_len: int, algorithm: str, segment: str | None = None) -> pd.DataFrame:
+    """Mining: the expensive step. Confidence and lift filters never reach this function."""
+    from promo_core.rules import mine_itemsets
+    b = baskets(key, _ds, by, level, max_basket_size, segment)
+    return mine_itemsets(b, min_support, max_len, algorithm)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def rule_set(key: str, _ds: Dataset, mining: tuple, min_confidence: float, min_lift: float,
+             single_consequent: bool, test: str):
+    """Rules from cached itemsets. ``mining`` = (by, level, max_basket_size, min_support, max_len,
+    algorithm, segment), the arguments of :func:`itemsets`."""
+    from promo_core.rules import make_rules
+    by, level, size, _support, _max_len, _algo, segment = mining
+    b = baskets(key, _ds, by, level, size, segment)
+    return make_rules(itemsets(key, _ds, *mining), b.n, min_confidence, min_lift, single_consequent, test)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def recommender(key: str, _ds: Dataset):
+    from promo_core.recommend import fit_model
+    return fit_model(_ds.events)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def hold_out_check(key: str, _ds: Dataset, n: int):
+    from promo_core.recommend import hold_out
+    return hold_out(_ds.events, n)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def promotion_hooks(key: str, _ds: Dataset, mining: tuple, min_confidence: float, min_lift: float,
+                    single_consequent: bool, test: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Bundle suggestions and cross-sell offers for the current rules; also handed to the planner."""
+    from promo_core.rules import cross_sell, item_prices, suggest_bundles
+    by, level, size, _support, _max_len, _algo, segment = mining
+    b = baskets(key, _ds, by, level, size, segment)
+    result = rule_set(key, _ds, mining, min_confidence, min_lift, single_consequent, test)
+    sets = itemsets(key, _ds, *mining)
+    return (suggest_bundles(sets, result.rules, item_prices(_ds.events, b.labels), b.n),
+            cross_sell(result.rules, b))
+
+
+def offer_candidates(ds: Dataset) -> dict[str, pd.DataFrame]:
+    """Bundles and cross-sell offers from the rules as last set on the Basket rules page
+    (defaults when the page was not opened)."""
+    args = st.session_state.get("rules_args")
+    if args is None:
+        args = (("order", "item", 100, 0.01, 3, "apriori", None), 0.2, 1.0, True, "fisher")
+    bundles, offers = promotion_hooks(state.dataset_key(), ds, *args)
+    return {"bundles": bundles, "cross_sell": offers}

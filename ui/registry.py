@@ -21,4 +21,6 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("pages/data.py", "Data", "Data", ":material/table_chart:"),
     PageSpec("pages/segments.py", "Segments", "Analyse", ":material/groups:"),
     PageSpec("pages/value_groups.py", "Value & lifecycle", "Analyse", ":material/workspace_premium:"),
+    PageSpec("pages/rules.py", "Basket rules", "Analyse", ":material/shopping_basket:"),
+    PageSpec("pages/recommendations.py", "Recommendations", "Analyse", ":material/recommend:"),
 )
