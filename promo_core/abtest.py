@@ -149,15 +149,16 @@ def _money(s: pd.Series, col: str, allow_negative: bool = False) -> pd.Series:
 def from_users(frame: pd.DataFrame, variant_col: str, converted_col: str, revenue_col: str | None = None,
                cost_col: str | None = None, discount_col: str | None = None, pre_col: str | None = None,
                segment_cols: tuple[str, ...] = (), cost_per_user: float | None = None,
-               cap_percentile: float | None = None) -> Experiment:
+               cap_percentile: float | None = None, control: str | None = None) -> Experiment:
     """Reduce a user-level file (one row per user) to an :class:`Experiment`.
 
-    ``cost_per_user`` (contact cost per treated user) is used when there is no cost column; the
-    variant named control later gets none. ``cap_percentile`` (e.g. 99) caps revenue at that
+    ``cost_per_user`` (contact cost per treated user) is used when there is no cost column; users
+    of the ``control`` variant get none. ``cap_percentile`` (e.g. 99) caps revenue at that
     percentile of all users before any statistic.
     """
+    revenue_col, cost_col, discount_col, pre_col = (c or None for c in (revenue_col, cost_col, discount_col, pre_col))
     for c in (variant_col, converted_col, revenue_col, cost_col, discount_col, pre_col, *segment_cols):
-        if c is not None and c not in frame.columns:
+        if c and c not in frame.columns:
             raise DataError(f"The experiment file has no column {c!r}",
                             where=f"its columns are {', '.join(map(repr, frame.columns[:20]))}",
                             hint="Pick the column from the list", column=c)
@@ -179,7 +180,11 @@ def from_users(frame: pd.DataFrame, variant_col: str, converted_col: str, revenu
         users["revenue"] = rev
         if ((users["revenue"] > 0) & (users["converted"] == 0)).any():
             notes.append("Some users have revenue but are not marked as converted")
-    users["cost"] = _money(frame[cost_col], cost_col) if cost_col else float(cost_per_user or 0.0)
+    if cost_col:
+        users["cost"] = _money(frame[cost_col], cost_col)
+    else:
+        treated = keys != normalise(control) if control is not None else True
+        users["cost"] = np.where(treated, float(cost_per_user or 0.0), 0.0)
     users["discount"] = _money(frame[discount_col], discount_col) if discount_col else 0.0
     if pre_col:
         users["pre"] = _money(frame[pre_col], pre_col, allow_negative=True)
@@ -202,8 +207,8 @@ def _stats_from_users(users: pd.DataFrame, has_revenue: bool) -> dict[str, Varia
 
 def from_aggregated(frame: pd.DataFrame, variant_col: str = "variant", users_col: str = "users",
                     conversions_col: str = "conversions", revenue_sum_col: str | None = "revenue_sum",
-                    revenue_sum_sq_col: str | None = "revenue_sum_sq", cost_per_user: float | None = None
-                    ) -> Experiment:
+                    revenue_sum_sq_col: str | None = "revenue_sum_sq", cost_per_user: float | None = None,
+                    control: str | None = None) -> Experiment:
     """An aggregated file (one row per variant: users, conversions, optional revenue_sum and
     revenue_sum_sq) as an :class:`Experiment`."""
     for c in (variant_col, users_col, conversions_col):
@@ -234,8 +239,9 @@ def from_aggregated(frame: pd.DataFrame, variant_col: str = "variant", users_col
         rss = float(frame[revenue_sum_sq_col].iloc[i]) if has_rev else None
         if has_rev and (rs < 0 or rss < 0):
             raise DataError(f"Variant {display[k]!r} has a negative revenue sum", hint="Revenue must be 0 or more")
+        treated = control is None or k != normalise(control)
         variants[display[k]] = VariantStats(display[k], int(n.iloc[i]), int(x.iloc[i]), rs, rss,
-                                            cost_sum=float(cost_per_user or 0.0) * int(n.iloc[i]))
+                                            cost_sum=float(cost_per_user or 0.0) * int(n.iloc[i]) * treated)
     return Experiment(variants, None, has_rev)
 
 
@@ -506,3 +512,64 @@ def by_segment(exp: Experiment, control: str, segment_col: str, alpha: float = 0
                          "ci_high": cmp.abs_ci.high, "p_value": cmp.p_value, "ok": cmp.ok and not small})
     return pd.DataFrame(rows, columns=["segment", "treatment", "users", "rate_control", "rate_treatment", "abs_diff",
                                        "ci_low", "ci_high", "p_value", "ok"])
+
+
+# ---------------------------------------------------------------- files
+
+EXPERIMENT_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "variant": ("variant", "group", "arm", "treatment", "bucket", "version", "cell", "分组", "组别"),
+    "converted": ("converted", "conversion", "purchased", "bought", "outcome", "success", "转化"),
+    "revenue": ("revenue", "sales", "amount", "value", "spend", "gmv", "收入", "销售额"),
+    "cost": ("cost", "contact cost", "cost per user", "成本"),
+    "discount": ("discount", "discount given", "coupon value", "优惠"),
+    "pre": ("pre revenue", "pre period", "pre", "baseline revenue", "pre period revenue", "covariate"),
+    "users": ("users", "n", "visitors", "participants", "sample size"),
+    "conversions": ("conversions", "converters", "orders", "buyers"),
+    "revenue_sum": ("revenue sum", "revenue total", "total revenue"),
+    "revenue_sum_sq": ("revenue sum sq", "revenue sum of squares", "revenue sumsq", "revenue ss"),
+}
+
+
+def guess_columns(columns) -> dict[str, str]:
+    """Best guess of experiment roles from headers (case, spaces and punctuation ignored)."""
+    index = {normalise(s): role for role, syns in EXPERIMENT_SYNONYMS.items() for s in syns}
+    out: dict[str, str] = {}
+    for col in columns:
+        role = index.get(normalise(col))
+        if role and role not in out:
+            out[role] = str(col)
+    return out
+
+
+def is_aggregated(columns) -> bool:
+    g = guess_columns(columns)
+    return "users" in g and "conversions" in g and "converted" not in g
+
+
+def load_experiment(frame: pd.DataFrame, *, variant: str | None = None, converted: str | None = None,
+                    revenue: str | None = None, cost: str | None = None, discount: str | None = None,
+                    pre: str | None = None, segments: tuple[str, ...] = (), cost_per_user: float | None = None,
+                    cap_percentile: float | None = None, control: str | None = None) -> Experiment:
+    """A user-level or aggregated experiment frame as an :class:`Experiment`; roles not given are
+    guessed from the headers."""
+    g = guess_columns(frame.columns)
+    if is_aggregated(frame.columns) and converted is None:
+        return from_aggregated(frame, variant or g.get("variant", "variant"), g["users"], g["conversions"],
+                               g.get("revenue_sum"), g.get("revenue_sum_sq"), cost_per_user, control)
+    variant, converted = variant or g.get("variant"), converted or g.get("converted")
+    if not variant or not converted:
+        missing = " and ".join(r for r, v in (("variant", variant), ("converted", converted)) if not v)
+        raise DataError(f"The experiment file has no recognisable {missing} column",
+                        where=f"its columns are {', '.join(map(repr, frame.columns[:20]))}",
+                        hint="Choose the columns by hand, or name them 'variant' and 'converted'")
+    return from_users(frame, variant, converted, revenue if revenue is not None else g.get("revenue"),
+                      cost if cost is not None else g.get("cost"), discount if discount is not None else g.get("discount"),
+                      pre if pre is not None else g.get("pre"), segments, cost_per_user, cap_percentile, control)
+
+
+def rate_interval(v: VariantStats, alpha: float = 0.05) -> tuple[float, float]:
+    from statsmodels.stats.proportion import proportion_confint
+    if v.n == 0:
+        return (float("nan"), float("nan"))
+    lo, hi = proportion_confint(v.conversions, v.n, alpha=alpha, method="wilson")
+    return float(lo), float(hi)

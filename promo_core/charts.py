@@ -234,3 +234,43 @@ def fig_hit_rate(model: float, model_ci: tuple[float, float], baseline: float, b
                            hovertemplate="%{y:.1f}%<extra></extra>"))
     fig.update_yaxes(title_text=f"Last purchase found in the top {n} (%)")
     return _layout(fig, "Hold-out check: would we have recommended what they bought next?", height=360)
+
+
+def fig_rates(summary: pd.DataFrame, intervals: dict[str, tuple[float, float]]) -> go.Figure:
+    """Conversion rate per variant with its interval (Wilson)."""
+    lo = [100 * (r - intervals[v][0]) for v, r in zip(summary["variant"], summary["conversion_rate"], strict=True)]
+    hi = [100 * (intervals[v][1] - r) for v, r in zip(summary["variant"], summary["conversion_rate"], strict=True)]
+    fig = go.Figure(go.Bar(x=summary["variant"], y=100 * summary["conversion_rate"], marker_color=PALETTE[0],
+                           error_y=dict(type="data", array=hi, arrayminus=lo),
+                           hovertemplate="%{x}: %{y:.2f}%<extra></extra>"))
+    fig.update_yaxes(title_text="Conversion rate (%)")
+    fig.update_xaxes(title_text="Variant")
+    return _layout(fig, "Conversion by variant (bars: 95% interval)", height=360)
+
+
+def fig_lift_forest(rows: pd.DataFrame, label: str = "treatment", value: str = "rel_lift", low: str = "low",
+                    high: str = "high", title: str = "Relative lift over the control", pct: bool = True) -> go.Figure:
+    """A forest plot: one line per row with its interval, and the no-effect line."""
+    k = 100 if pct else 1
+    fig = go.Figure(go.Scatter(
+        x=k * rows[value], y=rows[label].astype(str), mode="markers",
+        marker=dict(size=10, color=PALETTE[0]),
+        error_x=dict(type="data", array=k * (rows[high] - rows[value]), arrayminus=k * (rows[value] - rows[low])),
+        hovertemplate="%{y}: %{x:.1f}" + ("%" if pct else "") + "<extra></extra>"))
+    fig.add_vline(x=0, line_dash="dot", line_color="#999")
+    fig.update_xaxes(title_text="Change against the control" + (" (%)" if pct else ""))
+    fig.update_layout(hovermode="closest")
+    return _layout(fig, title, height=max(260, 40 * len(rows) + 140))
+
+
+def fig_profit_waterfall(roi, currency: str = "£") -> go.Figure:
+    """Incremental revenue to incremental profit for one treatment."""
+    margin_part = roi.incremental_profit + roi.promotion_cost
+    fig = go.Figure(go.Waterfall(
+        x=["Margin on extra sales", "Discounts and contact costs", "Incremental profit"],
+        y=[margin_part, -roi.promotion_cost, 0], measure=["relative", "relative", "total"],
+        connector=dict(line=dict(color="#999")),
+        increasing=dict(marker_color=PALETTE[2]), decreasing=dict(marker_color=PALETTE[1]),
+        totals=dict(marker_color=PALETTE[0])))
+    fig.update_yaxes(title_text=f"Amount ({currency})")
+    return _layout(fig, f"{roi.treatment}: from margin to profit", height=340)

@@ -70,7 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="promo-core",
         description="PromoScope from the command line: check data files, segment customers, mine "
-                    "basket rules, and write the bundled sample.",
+                    "basket rules, test experiments, and write the bundled sample.",
         epilog="Exit codes: 0 success, 2 a problem with the data or arguments (explained on stderr), "
                "1 an internal error.")
     parser.add_argument("--version", action="version", version=f"promo-core {__version__}")
@@ -119,6 +119,30 @@ def build_parser() -> argparse.ArgumentParser:
                    help="leave out baskets with more distinct items (default 100)")
     p.add_argument("--multi-consequent", action="store_true",
                    help="also keep rules with several items on the right-hand side")
+
+    p = sub.add_parser("abtest", help="test an experiment: significance, intervals, ROI; write report.json",
+                       description="Compare every variant with the control: conversion (pooled z-test, Newcombe "
+                                   "and log-ratio intervals, Holm-adjusted p-values), revenue per user (Welch), "
+                                   "and incremental profit and ROI. Works on user-level files (one row per user) "
+                                   "and aggregated ones (variant, users, conversions[, revenue_sum, "
+                                   "revenue_sum_sq]). Verdicts go to stdout, the full report to --out.")
+    p.add_argument("input", metavar="INPUT", help="experiment results file (CSV/TSV/TXT/Excel/Parquet, gzip allowed)")
+    p.add_argument("--variant-col", required=True, help="column naming each user's variant")
+    p.add_argument("--control", required=True, help="name of the control variant (case and spacing ignored)")
+    p.add_argument("--converted-col", help="column with 1/0 (true/false, yes/no) per user; not needed for "
+                                           "aggregated files")
+    p.add_argument("--revenue-col", help="revenue per user (net of any discount)")
+    p.add_argument("--cost-col", help="promotion contact cost per user")
+    p.add_argument("--discount-col", help="discount given per user")
+    p.add_argument("--pre-col", help="pre-period metric for variance reduction (CUPED)")
+    p.add_argument("--margin", type=float, default=0.4, help="gross margin on full price (default 0.4)")
+    p.add_argument("--cost-per-user", type=float, default=0.0,
+                   help="contact cost per treated user when there is no cost column (default 0)")
+    p.add_argument("--alpha", type=float, default=0.05, help="significance level (default 0.05)")
+    p.add_argument("--adjust", choices=["holm", "fdr_bh", "none"], default="holm",
+                   help="multiple-testing adjustment (default holm)")
+    p.add_argument("--currency", default="£", help="currency symbol in the verdicts (default £)")
+    p.add_argument("--out", required=True, help="report file to write (.json)")
 
     p = sub.add_parser("sample", help="write the deterministic demo data and its ground truth",
                        description="Generate the bundled sample (events, experiment, ground truth) "
@@ -191,6 +215,33 @@ def _rules(args: argparse.Namespace) -> int:
     print(len(result.rules))
     for note in result.notes:
         print(f"promo-core: {note}", file=sys.stderr)
+    return 0
+
+
+@command("abtest")
+def _abtest(args: argparse.Namespace) -> int:
+    from .abtest import compare_all, cuped, load_experiment, sample_ratio
+    from .export import to_json_text
+    from .io import read_table
+    from .report import report_dict
+    from .roi import compute_roi, verdict
+    frame = read_table(args.input).frame
+    exp = load_experiment(frame, variant=args.variant_col, converted=args.converted_col,
+                          revenue=args.revenue_col or "", cost=args.cost_col or "", discount=args.discount_col or "",
+                          pre=args.pre_col or "", cost_per_user=args.cost_per_user, control=args.control)
+    comps = compare_all(exp, args.control, args.alpha, args.adjust)
+    rois = [compute_roi(exp, c, args.margin, args.alpha) for c in comps]
+    srm = sample_ratio(exp)
+    report = report_dict(exp, comps[0].control, comps, rois, srm, args.alpha, args.adjust, args.margin)
+    if exp.has_pre and exp.has_revenue:
+        cu = cuped(exp, args.control, args.alpha)
+        report["cuped"] = {"theta": cu.theta, "variance_saved": cu.variance_saved,
+                           "comparisons": [c.to_dict() for c in cu.comparisons]}
+    Path(args.out).write_text(to_json_text(report) + "\n", encoding="utf-8")
+    if srm.mismatch:
+        print(f"WARNING: sample ratio mismatch (p = {srm.p_value:.2g}); the results may be biased.")
+    for c, r in zip(comps, rois, strict=True):
+        print(verdict(c, r, args.currency, args.alpha))
     return 0
 
 

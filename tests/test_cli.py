@@ -98,3 +98,23 @@ def test_rules_writes_the_contract(tmp_path):
     assert json.loads(rules.iloc[0]["consequents"]) and (rules["confidence"] >= 0.3).all()
     guard = run("rules", "sample_data/events.csv.gz", "--out", str(out), "--min-support", "2", "--min-confidence", "0.3")
     assert guard.returncode == 2 and "between 0 and 1" in guard.stderr and "Traceback" not in guard.stderr
+
+
+def test_abtest_writes_the_report(tmp_path):
+    out = tmp_path / "report.json"
+    p = run("abtest", "sample_data/experiment.csv", "--variant-col", "variant", "--control", "control",
+            "--converted-col", "converted", "--revenue-col", "revenue", "--discount-col", "discount",
+            "--cost-col", "cost", "--margin", "0.4", "--out", str(out))
+    assert p.returncode == 0, p.stderr
+    rep = json.loads(out.read_text())
+    assert [v["name"] for v in rep["variants"]] and all({"n", "conversions", "rate", "revenue_mean"} <= set(v)
+                                                        for v in rep["variants"])
+    c = rep["comparisons"][0]
+    assert {"abs_diff", "abs_diff_ci", "rel_lift", "rel_lift_ci", "p_value", "roi"} <= set(c)
+    assert c["roi"]["incremental_profit"] is not None and len(p.stdout.strip().splitlines()) == 2
+    agg = run("abtest", "sample_data/experiment_summary.csv", "--variant-col", "variant", "--control", " CONTROL ",
+              "--out", str(out))
+    assert agg.returncode == 0, agg.stderr
+    bad = run("abtest", "sample_data/experiment.csv", "--variant-col", "variant", "--control", "nobody",
+              "--converted-col", "converted", "--out", str(out))
+    assert bad.returncode == 2 and "no variant called 'nobody'" in bad.stderr and "Traceback" not in bad.stderr

@@ -23,4 +23,5 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("pages/value_groups.py", "Value & lifecycle", "Analyse", ":material/workspace_premium:"),
     PageSpec("pages/rules.py", "Basket rules", "Analyse", ":material/shopping_basket:"),
     PageSpec("pages/recommendations.py", "Recommendations", "Analyse", ":material/recommend:"),
+    PageSpec("pages/abtest.py", "A/B tests", "Measure", ":material/science:"),
 )

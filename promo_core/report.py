@@ -1,0 +1,74 @@
+"""The A/B report: the CLI's JSON and a self-contained HTML page for stakeholders.
+
+Every text that came from a file (variant and segment names) is HTML-escaped.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import asdict
+
+import pandas as pd
+
+from .abtest import Comparison, Experiment, SampleRatio
+from .roi import Roi, verdict
+
+
+def report_dict(exp: Experiment, control: str, comparisons: list[Comparison], rois: list[Roi],
+                srm: SampleRatio, alpha: float, adjust: str, margin: float) -> dict:
+    """The report.json contract: per variant n, conversions, rate, revenue mean; per comparison
+    with the control the absolute and relative difference, their intervals, p-values and ROI."""
+    return {
+        "control": control, "confidence_level": 1 - alpha, "p_value_adjustment": adjust, "margin": margin,
+        "variants": [{"name": v.name, "n": v.n, "conversions": v.conversions, "rate": v.rate,
+                      "revenue_mean": v.revenue_mean, "revenue_per_buyer": v.buyer_mean,
+                      "cost": v.cost_sum, "discount": v.discount_sum} for v in exp.variants.values()],
+        "sample_ratio": asdict(srm) | {"mismatch": srm.mismatch},
+        "comparisons": [
+            {"treatment": c.treatment, "control": c.control, "abs_diff": c.abs_diff,
+             "abs_diff_ci": [c.abs_ci.low, c.abs_ci.high], "rel_lift": c.rel_lift,
+             "rel_lift_ci": [c.rel_ci.low, c.rel_ci.high], "p_value": c.p_value, "p_adjusted": c.p_adjusted,
+             "revenue_diff": c.revenue_diff,
+             "revenue_diff_ci": [c.revenue_ci.low, c.revenue_ci.high] if c.revenue_ci else None,
+             "revenue_p_value": c.revenue_p,
+             "revenue_diff_bootstrap_ci": ([c.revenue_bootstrap_ci.low, c.revenue_bootstrap_ci.high]
+                                           if c.revenue_bootstrap_ci else None),
+             "chance_to_beat_control": c.chance_to_beat, "expected_loss": c.expected_loss,
+             "roi": r.to_dict(), "verdict": verdict(c, r, alpha=alpha), "ok": c.ok, "notes": list(c.notes)}
+            for c, r in zip(comparisons, rois, strict=True)],
+        "notes": list(exp.notes),
+    }
+
+
+def report_html(title: str, exp: Experiment, control: str, comparisons: list[Comparison], rois: list[Roi],
+                srm: SampleRatio, figures: list, currency: str = "£", alpha: float = 0.05) -> str:
+    """A one-page HTML report (plotly.js embedded once, so it opens offline)."""
+    esc = html.escape
+    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>{esc(title)}</title>",
+             "<style>body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;color:#1f2933}"
+             "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccd;padding:4px 8px;"
+             "text-align:right}th{background:#eef1f5}.warn{background:#fde8e8;padding:1em;border-radius:6px}"
+             ".verdict{font-size:1.1em;margin:.6em 0}</style></head><body>",
+             f"<h1>{esc(title)}</h1>"]
+    if srm.mismatch:
+        parts.append(f"<p class='warn'><b>Sample ratio mismatch</b> (p = {srm.p_value:.2g}): the variants did not get "
+                     "the planned share of users, so the randomisation may be broken. Do not trust the results "
+                     "below until the cause is found.</p>")
+    parts.append("<h2>Verdict</h2>")
+    for c, r in zip(comparisons, rois, strict=True):
+        parts.append(f"<p class='verdict'>{esc(verdict(c, r, currency, alpha))}</p>")
+    summary = exp.summary()
+    parts.append("<h2>Variants</h2>" + summary.to_html(index=False, escape=True, float_format=lambda x: f"{x:,.4f}"))
+    rows = [{"treatment": c.treatment, "control rate": f"{c.rate_control:.2%}", "treatment rate": f"{c.rate_treatment:.2%}",
+             "difference": f"{c.abs_diff:+.2%}", "interval": f"{c.abs_ci.low:+.2%} to {c.abs_ci.high:+.2%}",
+             "relative lift": f"{c.rel_lift:+.1%}", "p (adjusted)": f"{c.p_adjusted:.4f}",
+             "chance to beat control": f"{c.chance_to_beat:.1%}" if c.chance_to_beat is not None else "",
+             "incremental profit": "" if r.incremental_profit is None else f"{currency}{r.incremental_profit:,.0f}",
+             "ROI": "" if r.roi is None else f"{r.roi:+.2f}"} for c, r in zip(comparisons, rois, strict=True)]
+    parts.append("<h2>Comparisons with the control</h2>" + pd.DataFrame(rows).to_html(index=False, escape=True))
+    for i, fig in enumerate(figures):
+        parts.append(fig.to_html(full_html=False, include_plotlyjs=(i == 0)))
+    parts.append(f"<p><small>Control: {esc(control)}. Conversion: pooled two-proportion z-test; intervals: Newcombe "
+                 "(difference) and log ratio (relative lift); revenue: Welch's t-test; profit per user: (revenue + "
+                 "discount) × margin − discount − contact cost.</small></p></body></html>")
+    return "".join(parts)
