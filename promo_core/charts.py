@@ -274,3 +274,52 @@ def fig_profit_waterfall(roi, currency: str = "£") -> go.Figure:
         totals=dict(marker_color=PALETTE[0])))
     fig.update_yaxes(title_text=f"Amount ({currency})")
     return _layout(fig, f"{roi.treatment}: from margin to profit", height=340)
+
+
+def fig_plan_waterfall(total: pd.Series, currency: str = "£") -> go.Figure:
+    """From extra sales to incremental profit for the whole plan."""
+    gross = total["incremental_revenue"] + total["value_given"]
+    margin_part = total["incremental_profit"] + total["value_given"] + total["contact_cost"]
+    fig = go.Figure(go.Waterfall(
+        x=["Extra sales (gross)", "Cost of goods", "Value given (discounts)", "Contact costs", "Incremental profit"],
+        y=[gross, margin_part - gross, -total["value_given"], -total["contact_cost"], 0],
+        measure=["relative", "relative", "relative", "relative", "total"], connector=dict(line=dict(color="#999")),
+        increasing=dict(marker_color=PALETTE[2]), decreasing=dict(marker_color=PALETTE[1]),
+        totals=dict(marker_color=PALETTE[0]), hovertemplate=f"{currency}%{{y:,.0f}}<extra></extra>"))
+    fig.update_yaxes(title_text=f"Amount over the campaign ({currency})")
+    return _layout(fig, "From extra sales to profit (whole plan)", height=380)
+
+
+def fig_plan_comparison(rows: pd.DataFrame, currency: str = "£") -> go.Figure:
+    """Expected incremental profit of several plans, with their ranges. Columns: plan, profit, low, high."""
+    fig = go.Figure(go.Bar(x=rows["plan"], y=rows["profit"], marker_color=[PALETTE[0]] + ["#aab4c3"] * (len(rows) - 1),
+                           error_y=dict(type="data", array=rows["high"] - rows["profit"],
+                                        arrayminus=rows["profit"] - rows["low"]),
+                           hovertemplate=f"%{{x}}: {currency}%{{y:,.0f}}<extra></extra>"))
+    fig.add_hline(y=0, line_color="#999")
+    fig.update_yaxes(title_text=f"Expected incremental profit ({currency})")
+    return _layout(fig, "This plan against the alternatives (bars: range)", height=360)
+
+
+def fig_qini(curves: pd.DataFrame) -> go.Figure:
+    fig = go.Figure()
+    fig.add_scatter(x=100 * curves["share_targeted"], y=curves["model"], name="Uplift model", line=dict(color=PALETTE[0], width=2))
+    if "propensity" in curves:
+        fig.add_scatter(x=100 * curves["share_targeted"], y=curves["propensity"], name="Propensity score",
+                        line=dict(color=PALETTE[1]))
+    fig.add_scatter(x=100 * curves["share_targeted"], y=curves["random"], name="Random", line=dict(color="#999", dash="dot"))
+    fig.update_xaxes(title_text="Customers targeted, best first (%)")
+    fig.update_yaxes(title_text="Extra conversions (hold-out customers)")
+    return _layout(fig, "Qini curve: extra conversions by how many are targeted", height=380)
+
+
+def fig_profit_curve(curve: pd.DataFrame, currency: str = "£") -> go.Figure:
+    best = curve.loc[curve["incremental_profit"].idxmax()]
+    fig = go.Figure(go.Scatter(x=100 * curve["share_targeted"], y=curve["incremental_profit"], mode="lines",
+                               line=dict(color=PALETTE[2], width=2),
+                               hovertemplate=f"%{{x:.0f}}% targeted: {currency}%{{y:,.0f}}<extra></extra>"))
+    fig.add_vline(x=100 * best["share_targeted"], line_dash="dot", line_color=PALETTE[1])
+    fig.add_hline(y=0, line_color="#999")
+    fig.update_xaxes(title_text="Customers targeted, best first (%)")
+    fig.update_yaxes(title_text=f"Incremental profit ({currency})")
+    return _layout(fig, f"Profit by how many to target (best: top {100 * best['share_targeted']:.0f}%)", height=380)

@@ -72,3 +72,28 @@ def report_html(title: str, exp: Experiment, control: str, comparisons: list[Com
                  "(difference) and log ratio (relative lift); revenue: Welch's t-test; profit per user: (revenue + "
                  "discount) × margin − discount − contact cost.</small></p></body></html>")
     return "".join(parts)
+
+
+def campaign_brief_html(title: str, forecast: pd.DataFrame, assumptions: dict, currency: str = "£",
+                        notes: tuple[str, ...] = ()) -> str:
+    """A one-page brief for stakeholders: the offers, the expected result with its range, the
+    assumptions. All names are escaped."""
+    esc = html.escape
+    seg = forecast[forecast["segment"] != "Total"]
+    total = forecast[forecast["segment"] == "Total"].iloc[0]
+    lines = "".join(f"<tr><td style='text-align:left'>{esc(str(r.segment))}</td><td style='text-align:left'>"
+                    f"{esc(str(r.offer))}</td><td>{int(r.targeted):,}</td><td>{currency}{r.incremental_profit:,.0f}</td>"
+                    f"<td>{currency}{r.profit_low:,.0f} to {currency}{r.profit_high:,.0f}</td>"
+                    f"<td style='text-align:left'>{esc(str(r.source))}</td></tr>" for r in seg.itertuples(index=False))
+    roi = "" if pd.isna(total["roi"]) else f", a return of {total['roi']:+.2f} per {currency}1 spent"
+    return ("<!doctype html><html><head><meta charset='utf-8'><title>" + esc(title) + "</title><style>"
+            "body{font-family:system-ui,sans-serif;max-width:900px;margin:2em auto;color:#1f2933}table{border-collapse:"
+            "collapse}td,th{border:1px solid #ccd;padding:4px 8px;text-align:right}th{background:#eef1f5}</style>"
+            f"</head><body><h1>{esc(title)}</h1><p><b>Expected incremental profit: {currency}"
+            f"{total['incremental_profit']:,.0f}</b> (range {currency}{total['profit_low']:,.0f} to {currency}"
+            f"{total['profit_high']:,.0f}){roi}, from {int(total['targeted']):,} customers contacted. The plan gives "
+            f"away {currency}{total['value_given']:,.0f} in discounts, of which {currency}{total['cannibalised']:,.0f} "
+            "goes to orders that would have happened anyway.</p><table><tr><th>Segment</th><th>Offer</th><th>Contacted"
+            "</th><th>Expected profit</th><th>Range</th><th>Based on</th></tr>" + lines + "</table>"
+            "<h2>Assumptions</h2><ul>" + "".join(f"<li>{esc(str(k))}: {esc(str(v))}</li>" for k, v in assumptions.items())
+            + "</ul>" + "".join(f"<p>{esc(n)}</p>" for n in notes) + "</body></html>")

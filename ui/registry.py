@@ -23,5 +23,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("pages/value_groups.py", "Value & lifecycle", "Analyse", ":material/workspace_premium:"),
     PageSpec("pages/rules.py", "Basket rules", "Analyse", ":material/shopping_basket:"),
     PageSpec("pages/recommendations.py", "Recommendations", "Analyse", ":material/recommend:"),
+    PageSpec("pages/planner.py", "Promotion planner", "Act", ":material/campaign:"),
+    PageSpec("pages/uplift.py", "Uplift targeting", "Act", ":material/target:"),
     PageSpec("pages/abtest.py", "A/B tests", "Measure", ":material/science:"),
 )

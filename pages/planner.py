@@ -1,0 +1,151 @@
+"""Promotion planner: an offer per segment, the forecast at once, a budget optimiser, plan files."""
+
+from dataclasses import asdict, replace
+
+import pandas as pd
+import streamlit as st
+
+from promo_core import charts
+from promo_core.export import to_csv_bytes, to_excel_bytes
+from promo_core.promotions import (
+    DEPTH,
+    OFFER_TYPES,
+    Offer,
+    forecast,
+    optimise,
+    plan_from_json,
+    plan_to_json,
+    same_offer_plan,
+    target_list,
+)
+from promo_core.report import campaign_brief_html
+from promo_core.schema import DataError
+from ui import analysis, planning, state
+from ui.widgets import md, show_error
+
+st.title("Promotion planner")
+st.caption("Choose an offer for each segment and see the expected result at once. Lifts come from the A/B test "
+           "where it measured the offer in that segment, otherwise from the stated assumptions.")
+ds, key = state.dataset(), state.dataset_key()
+currency = st.session_state.get("currency", "£")
+try:
+    segments = analysis.segmentation(ds)
+    a = planning.assumptions()
+    base, ev = planning.inputs(key, planning.segmentation_key(), ds, segments, a.horizon_days, a.margin)
+except DataError as exc:
+    show_error(exc, "The planner needs segments and priced purchases.")
+    st.stop()
+names = list(base)
+dataset_id = {"name": ds.name, "users": ds.report.users, "from": ds.report.first_event, "to": ds.report.last_event}
+current = {o.segment: o for o in planning.plan()}
+if set(current) != set(names):
+    start = {o.segment: o for o in optimise(base, a, 5000.0, ev, only_tested=True).plan} if ev else {}
+    planning.set_plan([current.get(s) or start.get(s) or Offer(s) for s in names])
+ver = st.session_state["plan_version"]
+st.caption(md(f"Segmentation: {analysis.SEGMENTATIONS[st.session_state.get('segmentation_choice', 'clusters')]} "
+              f"({len(names)} segments; change it on the Segments page). A/B evidence: "
+              + ("measured " + ", ".join(sorted({Offer('', k[1], k[2], k[3]).label(currency) for k in ev})) if ev
+                 else "none for these customers")))
+
+with st.sidebar.expander("Assumptions", icon=":material/tune:"):
+    margin = st.slider("Gross margin (%)", 5, 90, int(100 * a.margin), key="pl_margin") / 100
+    horizon = st.slider("Campaign length (days)", 7, 60, a.horizon_days, key="pl_horizon")
+    unc = st.slider("Uncertainty of assumed lifts (±%)", 0, 100, int(100 * a.uncertainty), key="pl_unc") / 100
+    st.caption("Elasticity: conversion lift per unit of order value given away (2 = 10% off lifts conversion by "
+               "20%). Redemption: share of orders using the offer.")
+    el = st.data_editor(pd.DataFrame({"elasticity": a.elasticity, "redemption": a.redemption}), key="pl_el")
+    new_a = replace(a, margin=margin, horizon_days=horizon, uncertainty=unc, elasticity=el["elasticity"].to_dict(),
+                    redemption=el["redemption"].to_dict())
+    if new_a != a:
+        st.session_state["assumptions"] = new_a
+        st.rerun()
+
+seg = st.selectbox("Segment to tune", names, key="pl_seg")
+o = {x.segment: x for x in planning.plan()}[seg]
+c = st.columns(5)
+kind = c[0].selectbox("Offer", list(OFFER_TYPES), index=list(OFFER_TYPES).index(o.offer_type), format_func=OFFER_TYPES.get,
+                      key=f"pl_type_{seg}_{ver}")
+unit, lo, hi = DEPTH[kind]
+top = float(min(hi, 100.0 if "%" in unit else 200.0)) if unit else 1.0
+depth = c[1].slider(f"Depth ({unit})" if unit else "Depth", float(lo), top, float(min(max(o.depth, lo), top)),
+                    key=f"pl_depth_{seg}_{kind}_{ver}", disabled=not unit)
+threshold = c[2].number_input(f"Threshold ({currency})", 0.0, 10_000.0, float(o.threshold or 80.0), 5.0,
+                              key=f"pl_thr_{seg}_{ver}", disabled=kind != "threshold_coupon")
+share = c[3].slider("Share of segment targeted (%)", 0, 100, int(100 * o.target_share), key=f"pl_share_{seg}_{ver}")
+contact = c[4].number_input(f"Contact cost per user ({currency})", 0.0, 50.0, float(o.contact_cost or 0.15), 0.05,
+                            key=f"pl_contact_{seg}_{ver}")
+edited = Offer(seg, kind, depth if unit else 0.0, threshold if kind == "threshold_coupon" else 0.0, share / 100, contact)
+try:
+    edited.validate()
+except DataError as exc:
+    show_error(exc, "This offer was not applied; the plan is unchanged.")
+    edited = o
+if edited != o:
+    planning.set_plan([edited if x.segment == seg else x for x in planning.plan()])
+    st.session_state["plan_version"] = ver  # keep the widgets; only the values changed
+offers = planning.plan()
+fc = forecast(offers, base, planning.assumptions(), ev)
+total = fc.iloc[-1]
+c = st.columns(4)
+c[0].metric("Expected incremental profit", f"{currency}{total['incremental_profit']:,.0f}",
+            help=f"Range {currency}{total['profit_low']:,.0f} to {currency}{total['profit_high']:,.0f}")
+c[1].metric("Customers contacted", f"{int(total['targeted']):,}")
+c[2].metric("Discounts given", f"{currency}{total['value_given']:,.0f}",
+            help=f"{currency}{total['cannibalised']:,.0f} of it on orders that would have happened anyway")
+c[3].metric("Return per £1 spent", "–" if pd.isna(total["roi"]) else f"{total['roi']:+.2f}")
+st.caption(md(f"Reading: this plan is expected to add {currency}{total['incremental_profit']:,.0f} of profit over "
+              f"{planning.assumptions().horizon_days} days (range {currency}{total['profit_low']:,.0f} to "
+              f"{currency}{total['profit_high']:,.0f})."))
+st.dataframe(fc.round(3), hide_index=True, width="stretch")
+left, right = st.columns(2)
+left.plotly_chart(charts.fig_plan_waterfall(total, currency), key="pl_wf")
+template = st.selectbox("Compare with everyone getting", [x for x in offers if x.offer_type != "none"] or [Offer("", "percent_off", 10, 0, 1, 0.15)],
+                        format_func=lambda x: x.label(currency), key="pl_cmp")
+everyone = forecast(same_offer_plan(replace(template, target_share=1.0), names), base, planning.assumptions(), ev).iloc[-1]
+cmp = pd.DataFrame([{"plan": "This plan", "profit": total["incremental_profit"], "low": total["profit_low"], "high": total["profit_high"]},
+                    {"plan": f"{template.label(currency)} to everyone", "profit": everyone["incremental_profit"],
+                     "low": everyone["profit_low"], "high": everyone["profit_high"]},
+                    {"plan": "No promotion", "profit": 0.0, "low": 0.0, "high": 0.0}])
+right.plotly_chart(charts.fig_plan_comparison(cmp, currency), key="pl_cmp_fig")
+
+st.subheader("Budget optimiser")
+c = st.columns(4)
+budget = c[0].number_input(f"Budget ({currency})", value=5000.0, step=500.0, key="pl_budget")
+min_margin = c[1].slider("Minimum margin after discount (%)", 0, 60, 0, key="pl_minmargin") / 100
+tested = c[2].toggle("Only offers the A/B test measured", value=bool(ev), key="pl_tested", disabled=not ev)
+if c[3].button("Run optimiser", type="primary", key="pl_opt"):
+    try:
+        st.session_state["optimised"] = optimise(base, planning.assumptions(), budget, ev, min_margin=min_margin,
+                                                 only_tested=tested and bool(ev))
+    except DataError as exc:
+        show_error(exc, "The optimiser did not run; the plan is unchanged.")
+opt = st.session_state.get("optimised")
+if opt is not None:
+    st.caption(md(f"Best plan found: expected profit {currency}{opt.expected_profit:,.0f} for {currency}{opt.cost:,.0f} of cost."))
+    st.dataframe(opt.reasons.round(2), hide_index=True, width="stretch")
+    if st.button("Apply this plan", key="pl_apply"):
+        planning.set_plan(opt.plan)
+        st.rerun()
+
+st.subheader("Save, load and export")
+c = st.columns(4)
+c[0].download_button("Save plan (JSON)", plan_to_json(offers, planning.assumptions(), dataset_id,
+                     st.session_state.get("segmentation_choice", "clusters")), "promotion_plan.json", "application/json",
+                     key="pl_save", icon=":material/save:")
+loaded = c[1].file_uploader("Load a plan", type=["json"], key="pl_load", label_visibility="collapsed")
+if loaded is not None and st.session_state.get("pl_loaded") != loaded.file_id:
+    st.session_state["pl_loaded"] = loaded.file_id
+    try:
+        new_plan, new_a = plan_from_json(loaded.getvalue(), dataset_id, names)
+        planning.set_plan(new_plan)
+        st.session_state["assumptions"] = new_a
+        st.rerun()
+    except DataError as exc:
+        show_error(exc, "The plan was not loaded; the current plan is kept.")
+up = st.session_state.get("uplift_scores")
+targets = target_list(offers, segments, fc, up)
+c[2].download_button(f"Target list ({len(targets):,} users, CSV)", lambda: to_csv_bytes(targets), "target_list.csv",
+                     "text/csv", key="pl_targets", icon=":material/download:")
+c[3].download_button("Campaign brief (HTML)", campaign_brief_html("Campaign brief", fc, asdict(planning.assumptions()),
+                     currency), "campaign_brief.html", "text/html", key="pl_brief", icon=":material/description:")
+st.download_button("Target list (Excel)", lambda: to_excel_bytes(targets), "target_list.xlsx", key="pl_targets_xlsx")
