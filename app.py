@@ -7,6 +7,8 @@ from ui.registry import PAGES
 from ui.widgets import md
 
 st.set_page_config(page_title="PromoScope", page_icon=":material/percent:", layout="wide")
+if not state.unlocked():
+    st.stop()
 
 sections: dict[str, list] = {}
 for spec in PAGES:

@@ -75,7 +75,7 @@ def segments_page(repeat: int):
     from promo_core.quality import Dataset, QualityReport
     os.chdir(ROOT)
     ev = synthetic_events(1_000_000, 100_000)
-    report = QualityReport(file={}, mapping={}, rows_read=len(ev), facts={}, steps=(), rows_kept=len(ev),
+    report = QualityReport(file={"container": "memory", "kind": "events", "layout": "synthetic"}, mapping={}, rows_read=len(ev), facts={}, steps=(), rows_kept=len(ev),
                            users=ev["user_id"].nunique(), items=None, orders=None, first_event=str(ev.timestamp.min()),
                            last_event=str(ev.timestamp.max()), event_mix={})
     ds = Dataset("synthetic 1M", "events", ev, report)
@@ -95,6 +95,115 @@ def segments_page(repeat: int):
         times.append(time.perf_counter() - t)
     return [("Segments page, first run (profiles + clustering + propensity): 100,000 users", [first], ""),
             ("Segments page re-render after a display option (target < 0.3 s)", times, "")]
+
+
+@bench("load")
+def load(repeat: int):
+    """Load + validate (sniffing, mapping, typing, cleaning, report) against a bare pandas read."""
+    import io
+
+    import pandas as pd
+    from synth import synthetic_events
+
+    from promo_core.quality import load_dataset
+    rows = []
+    ev = synthetic_events(1_000_000, 100_000)
+    blob = ev.to_csv(index=False, date_format="%Y-%m-%d %H:%M:%S").encode()
+    t, ds = timed(lambda: load_dataset(blob, "synthetic.csv"), repeat)
+    t_ref, _ = timed(lambda: pd.read_csv(io.BytesIO(blob), parse_dates=["timestamp"]), repeat)
+    rows.append(("load + validate: 1,000,000 events (CSV in memory)", t,
+                 f"{statistics.median(t) / statistics.median(t_ref):.1f}x pandas read_csv ({statistics.median(t_ref):.2f} s)"))
+    if ONLINE_RETAIL.exists():
+        t, ds = timed(lambda: load_dataset(ONLINE_RETAIL), repeat)
+        t_ref, _ = timed(lambda: pd.read_csv(ONLINE_RETAIL), repeat)
+        rows.append(("load + validate: Online Retail (541,909 rows, gzip)", t,
+                     f"{statistics.median(t) / statistics.median(t_ref):.1f}x pandas read_csv ({statistics.median(t_ref):.2f} s)"))
+    return rows
+
+
+@bench("references")
+def references(repeat: int):
+    """Profiles and clustering beside the bare library calls they wrap."""
+    from sklearn.cluster import KMeans
+    from synth import synthetic_events
+
+    from promo_core.features import build_profiles
+    from promo_core.segments import DEFAULT_FEATURES, cluster, prepare_matrix
+    ev = synthetic_events(1_000_000, 100_000)
+    t, prof = timed(lambda: build_profiles(ev), repeat)
+    buys = ev[ev["event"] == "purchase"]
+
+    def rfm_only():
+        g = buys.assign(v=buys["price"] * buys["quantity"]).groupby("user_id")
+        return g.agg(last=("timestamp", "max"), orders=("order_id", "nunique"), monetary=("v", "sum"))
+    t_ref, _ = timed(rfm_only, repeat)
+    rows = [("profiles (27 features) vs a bare pandas RFM groupby (3 features)", t,
+             f"{statistics.median(t) / statistics.median(t_ref):.1f}x ({statistics.median(t_ref):.2f} s)")]
+    X, _, _ = prepare_matrix(prof, [f for f in DEFAULT_FEATURES if f in prof.columns])
+    t, c = timed(lambda: cluster(prof, k=5, stability_runs=0), repeat)
+    t_ref, _ = timed(lambda: KMeans(n_clusters=5, n_init=4, random_state=0).fit(X), repeat)
+    rows.append(("clustering at k=5 (with naming, profile, PCA) vs a bare KMeans fit", t,
+                 f"{statistics.median(t) / statistics.median(t_ref):.1f}x ({statistics.median(t_ref):.2f} s)"))
+    return rows
+
+
+@bench("abtest")
+def abtest(repeat: int):
+    """A/B on 1,000,000 users (3 variants), against the bare statsmodels/scipy calls."""
+    import numpy as np
+    import pandas as pd
+    from scipy import stats
+    from statsmodels.stats.proportion import confint_proportions_2indep, proportions_ztest
+
+    from promo_core.abtest import compare_all, from_users
+    rng = np.random.default_rng(0)
+    n = 1_000_000
+    v = rng.choice(["control", "a", "b"], n)
+    conv = rng.random(n) < np.where(v == "control", 0.10, 0.11)
+    rev = np.where(conv, rng.gamma(2, 30, n), 0.0)
+    frame = pd.DataFrame({"variant": v, "converted": conv.astype(int), "revenue": rev})
+    t, _ = timed(lambda: compare_all(from_users(frame, "variant", "converted", "revenue"), "control"), repeat)
+
+    def bare():
+        for arm in ("a", "b"):
+            x1, n1 = conv[v == arm].sum(), (v == arm).sum()
+            x0, n0 = conv[v == "control"].sum(), (v == "control").sum()
+            proportions_ztest([x1, x0], [n1, n0])
+            confint_proportions_2indep(x1, n1, x0, n0, method="newcomb")
+            stats.ttest_ind(rev[v == arm], rev[v == "control"], equal_var=False)
+    t_ref, _ = timed(bare, repeat)
+    rows = [("A/B: 1,000,000 users, 3 variants (bootstrap skipped above 100,000 per arm)", t,
+             f"{statistics.median(t) / statistics.median(t_ref):.1f}x bare z-test + Newcombe + Welch "
+             f"({statistics.median(t_ref):.2f} s)")]
+    small = frame.iloc[:150_000]
+    t, _ = timed(lambda: compare_all(from_users(small, "variant", "converted", "revenue"), "control"), repeat)
+    rows.append(("A/B: 150,000 users, 3 variants (with the 500-resample bootstrap)", t, ""))
+    return rows
+
+
+@bench("planner")
+def planner(repeat: int):
+    """Forecast update after a slider move, and the optimiser, on the bundled sample's 5 segments."""
+    import pandas as pd
+
+    from promo_core.abtest import load_experiment
+    from promo_core.features import build_profiles
+    from promo_core.promotions import Assumptions, Offer, baselines, evidence, forecast, optimise
+    from promo_core.quality import load_dataset
+    from promo_core.segments import cluster
+    ds = load_dataset(ROOT / "sample_data" / "events.csv.gz")
+    prof = build_profiles(ds.events)
+    segs = pd.DataFrame({"user_id": prof["user_id"], "segment": cluster(prof).named_labels()})
+    frame = pd.read_csv(ROOT / "sample_data" / "experiment.csv")
+    users = load_experiment(frame, control="control").users.assign(user_id=frame["user_id"].astype(str))
+    a = Assumptions()
+    base = baselines(ds.events, segs, 14, users[users["variant"] == "control"][["user_id", "converted"]])
+    ev = evidence(users, segs, "control", a.margin)
+    plan = [Offer(s, "percent_off", 15, 0, 0.5, 0.15) for s in base]
+    t, _ = timed(lambda: forecast(plan, base, a, ev), repeat)
+    t_opt, o = timed(lambda: optimise(base, a, 5000.0, ev), repeat)
+    return [("planner forecast update (5 segments)", t, ""),
+            ("budget optimiser: 5 segments x ~60 options (milp, HiGHS)", t_opt, f"expected profit £{o.expected_profit:,.0f}")]
 
 
 def _pyfim(baskets, support: float, max_len: int):

@@ -36,6 +36,11 @@ except DataError as exc:
     show_error(exc, "The planner needs segments and priced purchases.")
     st.stop()
 names = list(base)
+cands = analysis.offer_candidates(ds)
+if len(cands["bundles"]) and "assumptions" not in st.session_state:
+    top = cands["bundles"].head(5)  # price the generic bundle offer from the strongest rules
+    st.session_state["assumptions"] = replace(a, bundle_price=float(top["bundle_price"].median()))
+    a = planning.assumptions()
 dataset_id = {"name": ds.name, "users": ds.report.users, "from": ds.report.first_event, "to": ds.report.last_event}
 current = {o.segment: o for o in planning.plan()}
 if set(current) != set(names):
@@ -97,6 +102,24 @@ st.caption(md(f"Reading: this plan is expected to add {currency}{total['incremen
               f"{planning.assumptions().horizon_days} days (range {currency}{total['profit_low']:,.0f} to "
               f"{currency}{total['profit_high']:,.0f})."))
 st.dataframe(fc.round(3), hide_index=True, width="stretch")
+with st.expander("Edit every segment's offer in a table", icon=":material/edit_note:"):
+    table = pd.DataFrame([asdict(x) for x in offers])
+    cfg = {"segment": st.column_config.TextColumn(disabled=True),
+           "offer_type": st.column_config.SelectboxColumn(options=list(OFFER_TYPES), required=True),
+           "target_share": st.column_config.NumberColumn(min_value=0.0, max_value=1.0, step=0.05)}
+    new = st.data_editor(table, hide_index=True, column_config=cfg, key=f"pl_table_{ver}")
+    if not new.equals(table):
+        try:
+            planning.set_plan([Offer(**r).validate() for r in new.to_dict(orient="records")])
+            st.rerun()
+        except (DataError, TypeError) as exc:
+            show_error(exc if isinstance(exc, DataError) else DataError(str(exc)),
+                       "The table edit was not applied; the plan is unchanged.")
+with st.expander("Offer candidates from the Basket rules page", icon=":material/shopping_basket:"):
+    st.caption(md(f"The bundle offer is priced at {currency}{planning.assumptions().bundle_price:,.2f}, the median "
+                  "bundle price of the strongest rules below (change it under Assumptions)."))
+    st.dataframe(cands["bundles"].round(2), hide_index=True, width="stretch")
+    st.dataframe(cands["cross_sell"].round(3), hide_index=True, width="stretch")
 left, right = st.columns(2)
 left.plotly_chart(charts.fig_plan_waterfall(total, currency), key="pl_wf")
 template = st.selectbox("Compare with everyone getting", [x for x in offers if x.offer_type != "none"] or [Offer("", "percent_off", 10, 0, 1, 0.15)],
@@ -113,10 +136,16 @@ c = st.columns(4)
 budget = c[0].number_input(f"Budget ({currency})", value=5000.0, step=500.0, key="pl_budget")
 min_margin = c[1].slider("Minimum margin after discount (%)", 0, 60, 0, key="pl_minmargin") / 100
 tested = c[2].toggle("Only offers the A/B test measured", value=bool(ev), key="pl_tested", disabled=not ev)
+caps_table = st.data_editor(pd.DataFrame({"segment": names, "cap": [None] * len(names)}), hide_index=True,
+                            key="pl_caps", column_config={"segment": st.column_config.TextColumn(disabled=True),
+                                                          "cap": st.column_config.NumberColumn(
+                                                              f"most to spend on it ({currency}; blank: no cap)",
+                                                              min_value=0.0)})
+caps = {r.segment: float(r.cap) for r in caps_table.itertuples() if pd.notna(r.cap)}
 if c[3].button("Run optimiser", type="primary", key="pl_opt"):
     try:
-        st.session_state["optimised"] = optimise(base, planning.assumptions(), budget, ev, min_margin=min_margin,
-                                                 only_tested=tested and bool(ev))
+        st.session_state["optimised"] = optimise(base, planning.assumptions(), budget, ev, caps=caps,
+                                                 min_margin=min_margin, only_tested=tested and bool(ev))
     except DataError as exc:
         show_error(exc, "The optimiser did not run; the plan is unchanged.")
 opt = st.session_state.get("optimised")

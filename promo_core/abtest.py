@@ -41,6 +41,8 @@ Adjust = Literal["holm", "fdr_bh", "none"]
 ADJUSTMENTS = {"holm": "Holm (controls any false positive)", "fdr_bh": "Benjamini-Hochberg (controls the false "
                "discovery rate)", "none": "None"}
 SRM_ALPHA = 0.001
+#: the bootstrap check runs up to this many users per arm (2,000 resamples up to 20,000, then 500)
+BOOTSTRAP_MAX_USERS = 100_000
 
 
 @dataclass(frozen=True)
@@ -371,7 +373,14 @@ def compare(t: VariantStats, c: VariantStats, alpha: float = 0.05, users: pd.Dat
         if users is not None and "revenue" in users:
             yt = users.loc[users["variant"] == t.name, "revenue"].to_numpy()
             yc = users.loc[users["variant"] == c.name, "revenue"].to_numpy()
-            out = replace(out, revenue_bootstrap_ci=bootstrap_diff(yt, yc, alpha, seed))
+            largest = max(len(yt), len(yc))
+            if largest <= BOOTSTRAP_MAX_USERS:
+                resamples = 2000 if largest <= 20_000 else 500
+                out = replace(out, revenue_bootstrap_ci=bootstrap_diff(yt, yc, alpha, seed, resamples))
+            else:
+                out = replace(out, notes=out.notes + (
+                    f"The bootstrap check was skipped: with more than {BOOTSTRAP_MAX_USERS:,} users in an arm the "
+                    "Welch interval is reliable even for skewed revenue",))
     return out
 
 

@@ -178,7 +178,8 @@ def clean_events(raw: RawTable, mapping: Mapping[str, str] | None = None, *,
                          decimal_comma) if "quantity" in col else None)
 
     # --- facts about the file as it came
-    facts: dict[str, int] = {"rows": n, "exact_duplicate_rows": int(f.duplicated().sum()),
+    duplicated = f.duplicated().to_numpy()
+    facts: dict[str, int] = {"rows": n, "exact_duplicate_rows": int(duplicated.sum()),
                              "rows_without_user_id": int(user.isna().sum()),
                              "rows_with_user_id": int(user.notna().sum())}
     cancelled = np.zeros(n, dtype=bool)
@@ -196,7 +197,7 @@ def clean_events(raw: RawTable, mapping: Mapping[str, str] | None = None, *,
         facts["rows_with_price_le_0"] = int((price <= 0).sum())
 
     # --- cleaning steps, in order
-    drop(f.duplicated().to_numpy(), "exact duplicate of an earlier row")
+    drop(duplicated, "exact duplicate of an earlier row")
     drop(user.isna().to_numpy(), "user id missing")
     if not baskets:
         drop(times.isna().to_numpy(), "time missing or unreadable")
@@ -348,7 +349,16 @@ def parse_numbers(s: pd.Series, target: str, source: str, lines: np.ndarray,
     t = _text(s)
     if t.dropna().empty:
         return pd.Series(np.nan, index=s.index)
-    t = t.str.replace(_CURRENCY, "", regex=True)
+    if not decimal_comma:
+        fast = pd.to_numeric(t, errors="coerce")
+        if fast.notna().sum() == t.notna().sum():  # plain numbers: no cleaning needed (the common case)
+            out = fast.astype("float64")
+            out[~np.isfinite(out)] = np.nan
+            return out
+        failed = t.notna() & fast.isna()
+        t = t.where(~failed, t[failed].str.replace(_CURRENCY, "", regex=True))
+    else:
+        t = t.str.replace(_CURRENCY, "", regex=True)
     if decimal_comma or t.dropna().str.fullmatch(r"-?\d+,\d{1,2}").mean() > 0.5:
         t = t.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
     else:

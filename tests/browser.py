@@ -37,6 +37,20 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+class Server(str):
+    """The server's URL (a str) that also knows the process id."""
+
+    pid: int = 0
+
+
+def peak_rss_mb(pid: int) -> float:
+    """Peak resident memory (VmHWM) of a process, in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
 @contextmanager
 def streamlit_server():
     port = free_port()
@@ -45,7 +59,8 @@ def streamlit_server():
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
         cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
+    url = Server(f"http://127.0.0.1:{port}")
+    url.pid = proc.pid
     try:
         deadline = time.time() + 90
         while time.time() < deadline:
@@ -80,3 +95,34 @@ def assert_no_exception(page, name: str) -> None:
     if boxes.count():
         page.screenshot(path=str(ARTIFACTS / f"FAILED-{name}.png"), full_page=True)
         raise AssertionError(f"exception box on {name}: {boxes.first.inner_text()[:500]}")
+
+
+def nav(page, title: str) -> None:
+    """Go to a page through the sidebar navigation (page.goto would start a new session)."""
+    page.locator('[data-testid="stSidebarNav"]').get_by_text(title, exact=True).click()
+    wait_idle(page)
+
+
+def choose(page, label: str, option: str) -> None:
+    """Pick an option of the selectbox with this label."""
+    page.get_by_role("combobox", name=label, exact=True).first.click()  # react-aria combobox (Streamlit 1.6x)
+    page.get_by_role("option", name=option, exact=True).first.click()
+    wait_idle(page)
+
+
+def slide(page, label: str, steps: int) -> None:
+    """Move the slider with this label by arrow-key steps (negative: left)."""
+    s = page.locator('[data-testid="stSlider"]').filter(has_text=label).first.get_by_role("slider").first
+    s.focus()
+    for _ in range(abs(steps)):
+        s.press("ArrowRight" if steps > 0 else "ArrowLeft")
+    wait_idle(page)
+
+
+def metric(page, label: str) -> str:
+    box = page.locator('[data-testid="stMetric"]').filter(has_text=label).first
+    return box.locator('[data-testid="stMetricValue"]').inner_text().strip()
+
+
+def no_error_boxes(page, name: str) -> None:
+    assert_no_exception(page, name)

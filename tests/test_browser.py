@@ -58,6 +58,7 @@ def test_upload_bad_then_good_file_through_the_real_uploader(browser_page, tmp_p
     bad = tmp_path / "broken.csv"
     bad.write_bytes(b"\x00\x01\x02binary junk" * 100)
     page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(bad))
+    page.locator('[data-testid="stAlert"]').first.wait_for()
     wait_idle(page)
     assert_no_exception(page, "bad upload")
     assert "dataset in use is unchanged" in page.locator('[data-testid="stAlert"]').first.inner_text()
@@ -65,6 +66,7 @@ def test_upload_bad_then_good_file_through_the_real_uploader(browser_page, tmp_p
     good = tmp_path / "shop.csv"
     good.write_text(GOOD)
     page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(good))
+    page.get_by_role("button", name="Use this data").wait_for()
     wait_idle(page)
     assert_no_exception(page, "good upload")
     page.get_by_role("button", name="Use this data").click()

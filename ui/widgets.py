@@ -65,9 +65,9 @@ def quality_report(report: QualityReport) -> None:
                 delta=f"-{report.rows_read - report.rows_kept:,} removed", delta_color="off")
     c[2].metric("Users", f"{report.users:,}")
     c[3].metric("Orders", "–" if report.orders is None else f"{report.orders:,}")
-    st.caption("Read as: " + md(f"{f['container']} {f['kind']}, encoding {f['encoding'] or 'n/a'}, "
-                                f"delimiter {f['delimiter'] or 'n/a'}, header {'yes' if f['header'] else 'no'}, "
-                                f"layout: {f['layout']}"))
+    st.caption("Read as: " + md(f"{f.get('container', 'n/a')} {f.get('kind', '')}, encoding "
+                                f"{f.get('encoding') or 'n/a'}, delimiter {f.get('delimiter') or 'n/a'}, header "
+                                f"{'yes' if f.get('header') else 'no'}, layout: {f.get('layout', 'n/a')}"))
     st.dataframe(report.steps_frame(), hide_index=True, width="stretch")
     left, right = st.columns(2)
     facts = pd.DataFrame({"fact about the file as uploaded": [k.replace("_", " ") for k in report.facts],
