@@ -35,7 +35,7 @@ from statsmodels.stats.proportion import (
     proportions_ztest,
 )
 
-from .schema import DataError, normalise, rows_phrase
+from .schema import DataError, match_columns, normalise, rows_phrase
 
 Adjust = Literal["holm", "fdr_bh", "none"]
 ADJUSTMENTS = {"holm": "Holm (controls any false positive)", "fdr_bh": "Benjamini-Hochberg (controls the false "
@@ -541,13 +541,7 @@ EXPERIMENT_SYNONYMS: dict[str, tuple[str, ...]] = {
 
 def guess_columns(columns) -> dict[str, str]:
     """Best guess of experiment roles from headers (case, spaces and punctuation ignored)."""
-    index = {normalise(s): role for role, syns in EXPERIMENT_SYNONYMS.items() for s in syns}
-    out: dict[str, str] = {}
-    for col in columns:
-        role = index.get(normalise(col))
-        if role and role not in out:
-            out[role] = str(col)
-    return out
+    return match_columns(columns, EXPERIMENT_SYNONYMS)
 
 
 def is_aggregated(columns) -> bool:

@@ -123,9 +123,19 @@ def normalise(label: object) -> str:
     return re.sub(r"[\W_]+", "", text)
 
 
-_SYNONYM_INDEX: dict[str, str] = {
-    normalise(s): c.name for c in COLUMNS for s in (c.name, *c.synonyms)
-}
+def match_columns(columns: Iterable[object], synonyms: Mapping[str, Iterable[str]]) -> dict[str, str]:
+    """``{role: column}`` for the first column whose normalised header is a synonym of the role;
+    each role and each column is used at most once."""
+    index = {normalise(s): role for role, syns in synonyms.items() for s in syns}
+    out: dict[str, str] = {}
+    for col in columns:
+        role = index.get(normalise(col))
+        if role and role not in out:
+            out[role] = str(col)
+    return out
+
+
+_SYNONYMS: dict[str, tuple[str, ...]] = {c.name: (c.name, *c.synonyms) for c in COLUMNS}
 _EVENT_INDEX: dict[str, str] = {normalise(k): v for k, v in EVENT_SYNONYMS.items()}
 
 
@@ -141,12 +151,7 @@ def propose_mapping(columns: Iterable[object]) -> dict[str, str]:
     'CustomerID' all map to ``user_id``. The first source column that matches wins; a source
     column is used at most once.
     """
-    mapping: dict[str, str] = {}
-    for col in columns:
-        target = _SYNONYM_INDEX.get(normalise(col))
-        if target and target not in mapping:
-            mapping[target] = str(col)
-    return mapping
+    return match_columns(columns, _SYNONYMS)
 
 
 def check_mapping(mapping: Mapping[str, str], columns: Sequence[str], *,

@@ -42,3 +42,14 @@ def online_retail():
 def sample_dataset():
     from promo_core.quality import load_dataset
     return load_dataset(SAMPLE / "events.csv.gz")
+
+
+def open_page(page: str, timeout: int = 180):
+    """The app opened headless through app.py and switched to ``page``, with no exception."""
+    from streamlit.testing.v1 import AppTest
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=timeout)
+    full_error_details()
+    at.run()
+    at.switch_page(page).run()
+    assert not at.exception, [(e.message, e.stack_trace[-4:]) for e in at.exception]
+    return at

@@ -2,16 +2,11 @@
 
 from streamlit.testing.v1 import AppTest
 
-from .conftest import ROOT, SAMPLE, full_error_details
+from .conftest import SAMPLE, open_page
 
 
 def app() -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
-    full_error_details()
-    at.run()
-    at.switch_page("pages/abtest.py").run()
-    assert not at.exception, [(e.message, e.stack_trace[-4:]) for e in at.exception]
-    return at
+    return open_page("pages/abtest.py")
 
 
 def verdicts(at):

@@ -4,16 +4,11 @@ import json
 
 from streamlit.testing.v1 import AppTest
 
-from .conftest import ROOT, full_error_details
+from .conftest import open_page
 
 
 def app(page: str) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
-    full_error_details()
-    at.run()
-    at.switch_page(page).run()
-    assert not at.exception, [(e.message, e.stack_trace[-4:]) for e in at.exception]
-    return at
+    return open_page(page)
 
 
 def profit(at) -> str:

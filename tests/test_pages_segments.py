@@ -4,16 +4,11 @@ from streamlit.testing.v1 import AppTest
 
 from promo_core.quality import load_dataset
 
-from .conftest import ROOT, full_error_details
+from .conftest import ROOT, full_error_details, open_page
 
 
 def app(page: str) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
-    full_error_details()
-    at.run()
-    at.switch_page(page).run()
-    assert not at.exception, [(e.message, e.stack_trace[-4:]) for e in at.exception]
-    return at
+    return open_page(page)
 
 
 def metric(at: AppTest, label: str) -> str:
