@@ -76,7 +76,8 @@ def quality_report(report: QualityReport) -> None:
     summary = {"first event": report.first_event or "no times (basket file)",
                "last event": report.last_event or "–",
                "items": f"{report.items:,}" if report.items is not None else "no item column",
-               "user attributes kept": ", ".join(report.attributes) or "none"}
+               "user attributes kept": ", ".join(report.attributes) or "none",
+               "event mix": " · ".join(f"{k} {v:,}" for k, v in report.event_mix.items()) or "none"}
     right.dataframe(pd.DataFrame({"what remains": list(summary), "value": list(summary.values())}),
                     hide_index=True, width="stretch")
     for note in report.notes:

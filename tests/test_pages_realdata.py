@@ -1,0 +1,29 @@
+"""Every page on the two real files: results or a clear message, never an exception."""
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from promo_core.quality import load_dataset
+from ui.registry import PAGES
+
+from .conftest import ONLINE_RETAIL, ROOT, TAOBAO, full_error_details, need
+
+
+@pytest.fixture(scope="module", params=["online_retail", "taobao"])
+def real(request):
+    path = need(ONLINE_RETAIL if request.param == "online_retail" else TAOBAO)
+    return request.param, load_dataset(path)
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize("spec", PAGES, ids=lambda p: p.title)
+def test_page_on_real_data(real, spec):
+    name, ds = real
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
+    full_error_details()
+    at.session_state["dataset"] = ds
+    at.session_state["dataset_key"] = f"real-{name}"
+    at.run()
+    at.switch_page(spec.path).run()
+    assert not at.exception, [(e.message, e.stack_trace[-4:]) for e in at.exception]
+    assert at.metric or at.error or at.info or at.warning, "the page must show results or say why not"
