@@ -172,9 +172,13 @@ if loaded is not None and st.session_state.get("pl_loaded") != loaded.file_id:
     except DataError as exc:
         show_error(exc, "The plan was not loaded; the current plan is kept.")
 up = st.session_state.get("uplift_scores")
-targets = target_list(offers, segments, fc, up)
-c[2].download_button(f"Target list ({len(targets):,} users, CSV)", lambda: to_csv_bytes(targets), "target_list.csv",
-                     "text/csv", key="pl_targets", icon=":material/download:")
-c[3].download_button("Campaign brief (HTML)", campaign_brief_html("Campaign brief", fc, asdict(planning.assumptions()),
-                     currency), "campaign_brief.html", "text/html", key="pl_brief", icon=":material/description:")
-st.download_button("Target list (Excel)", lambda: to_excel_bytes(targets), "target_list.xlsx", key="pl_targets_xlsx")
+def targets():  # built only when a download is clicked, never on a slider move
+    return target_list(offers, segments, fc, up)
+
+
+c[2].download_button(f"Target list ({int(total['targeted']):,} users, CSV)", lambda: to_csv_bytes(targets()),
+                     "target_list.csv", "text/csv", key="pl_targets", icon=":material/download:")
+c[3].download_button("Campaign brief (HTML)", lambda: campaign_brief_html("Campaign brief", fc, asdict(
+                     planning.assumptions()), currency), "campaign_brief.html", "text/html", key="pl_brief",
+                     icon=":material/description:")
+st.download_button("Target list (Excel)", lambda: to_excel_bytes(targets()), "target_list.xlsx", key="pl_targets_xlsx")

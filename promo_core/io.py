@@ -19,7 +19,7 @@ from typing import Literal
 
 import pandas as pd
 
-from .schema import DataError, canonical_event, normalise, propose_mapping
+from .schema import DataError, normalise, propose_mapping
 
 Format = Literal["auto", "events", "baskets"]
 FORMATS: tuple[str, ...] = ("auto", "events", "baskets")
@@ -253,7 +253,7 @@ def _read_text(text: str, name: str, fmt: Format, container: str, encoding: str,
                              "(for a basket file with one item per line, choose the 'baskets' format)")
     first = rows[0]
     layout = _headerless_layout(rows)
-    has_header = layout is None and _has_header(first, rows[1:])
+    has_header = layout is None and _has_header(first)
     if has_header:
         dup = [c for c, k in Counter(c.strip() for c in first).items() if k > 1 and c]
         if dup:
@@ -295,7 +295,7 @@ def _read_text(text: str, name: str, fmt: Format, container: str, encoding: str,
                     first_line=2 if has_header else 1, n_bytes=n_bytes)
 
 
-def _has_header(first: list[str], rest: list[list[str]]) -> bool:
+def _has_header(first: list[str]) -> bool:
     if propose_mapping(first):
         return True
     if any(_looks_numeric(c) for c in first if c.strip()):
@@ -307,11 +307,8 @@ def _headerless_layout(rows: list[list[str]]) -> str | None:
     sample = [r for r in rows[:200] if len(r) == 5]
     if len(sample) < max(1, len(rows[:200]) * 0.95):
         return None
-    try:
-        ok = all(canonical_event(r[3]) and r[0].strip().isdigit() and r[4].strip().isdigit()
-                 and r[3].strip() in ("pv", "buy", "cart", "fav") for r in sample)
-    except IndexError:
-        return None
+    ok = all(r[3].strip() in ("pv", "buy", "cart", "fav") and r[0].strip().isdigit() and r[4].strip().isdigit()
+             for r in sample)
     return "Taobao UserBehavior" if ok else None
 
 
@@ -378,7 +375,7 @@ def _read_excel(data: bytes, name: str, sheet: str | None, container: str, n_byt
     sheet_name, f = next(iter(frames.items()))
     f = f.reset_index(drop=True)
     first = ["" if pd.isna(v) else str(v) for v in f.iloc[0]]
-    has_header = _has_header(first, [])
+    has_header = _has_header(first)
     if has_header:
         f = f.iloc[1:].reset_index(drop=True)
         f.columns = [c.strip() or f"column {i + 1}" for i, c in enumerate(first)]

@@ -321,7 +321,10 @@ def forecast_segment(offer: Offer, b: Baseline, a: Assumptions,
     lift = e * share * redemption
     p1, new_orders, gross, given = money(lift)
     spread = a.uncertainty if calibrated is None else a.uncertainty / 2
-    outcomes = [money(lift * f)[2] * a.margin - money(lift * f)[3] - contact for f in (1 - spread, 1 + spread)]
+    outcomes = []
+    for factor in (1 - spread, 1 + spread):
+        _, _, g, v = money(lift * factor)
+        outcomes.append(g * a.margin - v - contact)
     profit = gross * a.margin - given - contact
     base_orders = targeted * b.conversion * b.orders_per_buyer
     return row | {"source": source, "expected_conversion": p1, "incremental_orders": new_orders,

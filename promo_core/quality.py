@@ -130,11 +130,9 @@ def clean_events(raw: RawTable, mapping: Mapping[str, str] | None = None, *,
     baskets = raw.kind == "baskets"
     if baskets:
         mapping = {"user_id": "basket_id", "order_id": "basket_id", "item_id": "item"}
-        require: tuple[str, ...] = ("user_id", "item_id")
     else:
-        require = ("user_id", "timestamp")
-    mapping = check_mapping(dict(mapping) if mapping else propose_mapping(f.columns), list(f.columns),
-                            require=require) if not baskets else mapping
+        mapping = check_mapping(dict(mapping) if mapping else propose_mapping(f.columns), list(f.columns),
+                                require=("user_id", "timestamp"))
     n = len(f)
     lines = np.arange(n) + raw.first_line
     col = {k: f[v] for k, v in mapping.items()}

@@ -19,7 +19,6 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 
-import numpy as np
 from scipy import stats
 
 from .abtest import Comparison, Experiment, Interval, welch
@@ -148,7 +147,3 @@ def verdict(cmp: Comparison, roi: Roi | None = None, currency: str = "£", alpha
 
 def _money(x: float, currency: str) -> str:
     return ("−" if x < 0 else "") + f"{currency}{abs(x):,.2f}"
-
-
-def finite(x) -> float | None:
-    return None if x is None or (isinstance(x, float) and not np.isfinite(x)) else x

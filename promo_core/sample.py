@@ -105,6 +105,8 @@ PERSONAS: dict[str, Persona] = {
 VARIANTS = ("control", "10% off", "spend 80 get 12")
 COUPON_THRESHOLD, COUPON_VALUE, PCT_OFF = 80.0, 12.0, 0.10
 CONTACT_COST = 0.15
+#: how likely each category is to be among a user's two favourites
+CATEGORY_PREFERENCE = np.array([1.4, 1.0, 1.2, 1.3, 0.9, 0.9, 1.0, 0.8, 1.1, 1.0]) / 10.6
 
 #: true two-week conversion probability per persona and variant
 TRUE_CONVERSION: dict[str, dict[str, float]] = {
@@ -195,7 +197,7 @@ def generate(n_users: int = 3000, seed: int = 7) -> dict[str, object]:
             t0, t1 = rng.uniform(0, 12), rng.uniform(24, 38)
         else:
             t0, t1 = rng.uniform(0, 25), DAYS - rng.uniform(0, 8)
-        fav = list(rng.choice(cats, size=2, replace=False, p=_category_pref(rng)))
+        fav = list(rng.choice(cats, size=2, replace=False, p=CATEGORY_PREFERENCE))
         n_orders = p.orders_base + int(rng.poisson(p.orders_extra))
         if p.window == "all" and p.orders_base == 0:
             n_orders = int(rng.random() < 0.25)
@@ -254,9 +256,6 @@ def generate(n_users: int = 3000, seed: int = 7) -> dict[str, object]:
             "planted_rules": _planted_rules_truth(ev), "experiment_truth": _experiment_truth(seed)}
 
 
-def _category_pref(rng: np.random.Generator) -> np.ndarray:
-    w = np.array([1.4, 1.0, 1.2, 1.3, 0.9, 0.9, 1.0, 0.8, 1.1, 1.0])
-    return w / w.sum()
 
 
 def _order_value(rng, persona: str, variant: str, size: int = 1) -> tuple[np.ndarray, np.ndarray]:

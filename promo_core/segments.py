@@ -191,7 +191,8 @@ def cluster(profiles: pd.DataFrame, features: list[str] | tuple[str, ...] | None
     """
     if method not in METHODS:
         raise DataError(f"Unknown clustering method {method!r}", hint=f"Use one of: {', '.join(METHODS)}")
-    features = [f for f in (features or DEFAULT_FEATURES) if features or f in profiles.columns]
+    if not features:
+        features = [f for f in DEFAULT_FEATURES if f in profiles.columns]
     n = len(profiles)
     if n < 10:
         raise DataError(f"Only {n} users: too few to form segments", hint="Segments need at least 10 users")

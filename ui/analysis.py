@@ -14,6 +14,7 @@ import streamlit as st
 from promo_core.features import build_profiles
 from promo_core.propensity import Propensity, fit_propensity
 from promo_core.quality import Dataset
+from promo_core.schema import DataError
 from promo_core.segments import (
     Clustering,
     LifecycleRules,
@@ -121,7 +122,7 @@ def user_table(ds: Dataset) -> pd.DataFrame:
     prop_model, horizon = st.session_state.get("propensity_args", ("logistic", 30))
     try:
         scores = propensity(key, ds, prop_model, horizon).scores
-    except Exception:  # noqa: BLE001 - DataError (too short a history): export without scores
+    except DataError:  # too short a history: export without scores
         scores = None
     c, names = found if found else (None, None)
     return build(profiles(key, ds), c, names, rfm_scores(key, ds, rfm_rules_json()),

@@ -10,6 +10,7 @@ import streamlit as st
 from promo_core.abtest import load_experiment
 from promo_core.promotions import Assumptions, Offer, baselines, evidence
 from promo_core.quality import Dataset
+from promo_core.schema import DataError
 from promo_core.uplift import uplift_targeting
 
 from . import analysis, experiment
@@ -34,7 +35,7 @@ def experiment_users(ds: Dataset) -> tuple[pd.DataFrame, str] | None:
     control = st.session_state.get("ab_control", "control")
     try:
         exp = load_experiment(frame, control=control)
-    except Exception:  # noqa: BLE001 - an experiment the planner cannot use is simply not evidence
+    except DataError:  # an experiment the planner cannot use is simply not evidence
         return None
     if exp.users is None:
         return None
