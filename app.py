@@ -2,12 +2,15 @@
 
 import streamlit as st
 
-from ui import state
+from ui import gate, state
 from ui.registry import PAGES
 from ui.widgets import md
 
 st.set_page_config(page_title="PromoScope", page_icon=":material/percent:", layout="wide")
-if not state.unlocked():
+if gate.locked():
+    # The sign-in page is the only registered page: every other URL falls back to it.
+    st.navigation([st.Page(gate.sign_in, title="Sign in", icon=":material/lock:", url_path="sign-in",
+                           default=True)], position="hidden").run()
     st.stop()
 
 sections: dict[str, list] = {}
@@ -33,5 +36,8 @@ with st.sidebar:
                    "The salt lives only in memory; reload the data to see the original ids again.")
     st.selectbox("Currency shown", ["£", "$", "€", "¥"], key="currency",
                  help="Only the symbol changes; amounts are as in the file")
+    if gate.configured():
+        st.button("Sign out", icon=":material/logout:", on_click=gate.sign_out, key="sign_out",
+                  help="Forget this session's data and choices and lock it again")
 
 page.run()

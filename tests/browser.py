@@ -52,12 +52,13 @@ def peak_rss_mb(pid: int) -> float:
 
 
 @contextmanager
-def streamlit_server():
+def streamlit_server(*extra: str):
+    """A fresh ``streamlit run app.py`` on a free port; ``extra`` are more command-line options."""
     port = free_port()
     log = open(ARTIFACTS / f"streamlit-{port}.log", "w")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+         "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false", *extra],
         cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
     url = Server(f"http://127.0.0.1:{port}")
     url.pid = proc.pid

@@ -139,14 +139,3 @@ def test_excel_with_two_sheets_offers_a_sheet_picker():
     picker.set_value("feb").run()
     at.button(key="accept").click().run()
     assert sidebar_rows(at) == "1"
-
-
-def test_password_gate_when_configured():
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.secrets["password"] = "s3cret"
-    at.run()
-    assert not at.exception and "dataset" not in at.session_state
-    at.text_input(key="password_input").input("wrong").run()
-    assert at.error and "not right" in at.error[0].value and "dataset" not in at.session_state
-    at.text_input(key="password_input").input("s3cret").run()
-    assert not at.exception and at.session_state["unlocked"] and "dataset" in at.session_state

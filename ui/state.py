@@ -71,8 +71,11 @@ def dataset_key() -> str:
 
 def set_dataset(ds: Dataset, key: str) -> None:
     if st.session_state.get("pseudonymise"):
-        ds = pseudonymise(ds, _salt())
-        key = key + ":p"
+        salt = _salt()
+        ds = pseudonymise(ds, salt)
+        # Every cached result is keyed by this key: with the salt's digest in it, a session's hashed
+        # ids (and everything computed from them) can never be served to another session.
+        key = f"{key}:p:{hashlib.blake2b(salt.encode(), digest_size=12).hexdigest()}"
     st.session_state["dataset"] = ds
     st.session_state["dataset_key"] = key
 
@@ -83,29 +86,3 @@ def apply_privacy() -> None:
         ds = st.session_state["dataset"]
         if not ds.pseudonymised:
             set_dataset(ds, st.session_state["dataset_key"])
-
-
-def required_password() -> str | None:
-    """The shared password from .streamlit/secrets.toml (``password = "…"``), if one is set."""
-    try:
-        value = st.secrets.get("password")
-    except Exception:  # noqa: BLE001 - no secrets file: no gate
-        return None
-    return str(value) if value else None
-
-
-def unlocked() -> bool:
-    """True when no password is configured or this session entered it."""
-    import hmac
-    expected = required_password()
-    if expected is None or st.session_state.get("unlocked"):
-        return True
-    st.title("PromoScope")
-    entered = st.text_input("Password", type="password", key="password_input")
-    if entered:
-        if hmac.compare_digest(entered.encode(), expected.encode()):
-            st.session_state["unlocked"] = True
-            st.session_state.pop("password_input", None)
-            st.rerun()
-        st.error("That password is not right.")
-    return False
