@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 import numpy as np
@@ -32,6 +32,7 @@ import pandas as pd
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 from .features import order_keys
+from .plan_files import Field, load_json, record
 from .schema import DataError
 
 PLAN_VERSION = 1
@@ -475,26 +476,64 @@ def plan_to_json(plan: list[Offer], a: Assumptions, dataset: dict, segmentation:
                        "assumptions": asdict(a), "offers": [asdict(o) for o in plan]}, indent=2, ensure_ascii=False)
 
 
+#: ranges of the numbers a plan file may hold (anything else is refused with the field's name)
+OFFER_FIELDS: dict[str, Field] = {
+    "depth": Field("The offer's depth", 0, 10_000), "threshold": Field("The spend threshold", 0, 10_000_000),
+    "target_share": Field("The targeted share", 0, 1), "contact_cost": Field("The contact cost per user", 0, 10_000),
+}
+ASSUMPTION_FIELDS: dict[str, Field] = {
+    "margin": Field("The gross margin", 0, 1), "horizon_days": Field("The campaign length in days", 1, 365, True),
+    "shipping_cost": Field("The shipping cost", 0, 10_000), "point_value": Field("The value of a point", 0, 100),
+    "bundle_attach": Field("The bundle attach rate", 0, 1), "bundle_price": Field("The bundle price", 0, 1_000_000),
+    "threshold_pull": Field("The share of orders topped up to a threshold", 0, 1),
+    "uncertainty": Field("The uncertainty of assumed lifts", 0, 10),
+}
+ASSUMPTION_DICTS: dict[str, tuple[Field, dict[str, str]]] = {
+    "elasticity": (Field("The elasticity", 0, 50), {k: v for k, v in OFFER_TYPES.items() if k != "none"}),
+    "redemption": (Field("The redemption rate", 0, 1), {k: v for k, v in OFFER_TYPES.items() if k != "none"}),
+}
+MAX_PLAN_OFFERS = 1000
+
+
 def plan_from_json(text: str | bytes, dataset: dict, segments: list[str]) -> tuple[list[Offer], Assumptions]:
-    """Read and validate a plan file against the current data and segments."""
-    try:
-        data = json.loads(text)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise DataError(f"The plan file is not valid JSON ({exc})", hint="Load a file saved by PromoScope") from None
+    """Read and validate a plan file, whole, against the current data and segments.
+
+    Every field of every offer and of the assumptions is checked (type, finite, range, known offer
+    type, no duplicate segment) and any problem is one DataError that names the field.
+    """
+    data = load_json(text)
     if not isinstance(data, dict) or data.get("promoscope_plan") != PLAN_VERSION:
         raise DataError("This is not a PromoScope plan file (or it is from another version)",
                         hint="Save the plan again from the planner")
     if data.get("dataset") != dataset:
-        was = data.get("dataset") or {}
+        was = data.get("dataset") if isinstance(data.get("dataset"), dict) else {}
         raise DataError("The plan was made for another dataset",
-                        where=f"plan: {was.get('name', '?')} ({was.get('users', '?')} users); "
+                        where=f"plan: {str(was.get('name', '?'))[:80]} ({str(was.get('users', '?'))[:20]} users); "
                               f"now: {dataset.get('name')} ({dataset.get('users')} users)",
                         hint="Load the data the plan was made for, or build a new plan")
-    try:
-        offers = [Offer(**o).validate() for o in data["offers"]]
-        a = Assumptions(**data.get("assumptions", {})).validate()
-    except (TypeError, KeyError) as exc:
-        raise DataError(f"The plan file is damaged ({exc})", hint="Save the plan again from the planner") from None
+    raw_offers = data.get("offers")
+    if not isinstance(raw_offers, list) or not raw_offers or len(raw_offers) > MAX_PLAN_OFFERS:
+        raise DataError(f"The plan file needs a list of 1 to {MAX_PLAN_OFFERS:,} offers under 'offers'",
+                        hint="Save the plan again from the planner")
+    offers, seen = [], set()
+    for i, o in enumerate(raw_offers, start=1):
+        checked = record(o, OFFER_FIELDS, f"offer {i}", text_fields=("segment",),
+                         choice_fields={"offer_type": OFFER_TYPES})
+        if "segment" not in checked:
+            raise DataError("Every offer needs a 'segment'", where=f"offer {i}", hint="Save the plan again")
+        if checked["segment"] in seen:
+            raise DataError(f"The plan has two offers for segment {checked['segment']!r}", where=f"offer {i}",
+                            hint="Keep one offer per segment")
+        seen.add(checked["segment"])
+        offers.append(Offer(**checked).validate())
+    a_fields = {f.name: ASSUMPTION_FIELDS.get(f.name, Field(f"'{f.name}'", 0, 1_000_000))
+                for f in fields(Assumptions) if f.name not in ASSUMPTION_DICTS}
+    checked = record(data.get("assumptions", {}), a_fields, "assumptions", dict_fields=ASSUMPTION_DICTS)
+    defaults = Assumptions()
+    for name in ASSUMPTION_DICTS:  # a partial table keeps the defaults for the types it does not name
+        if name in checked:
+            checked[name] = {**getattr(defaults, name), **checked[name]}
+    a = Assumptions(**checked).validate()
     unknown = [o.segment for o in offers if o.segment not in segments]
     if unknown:
         raise DataError("The plan names segments this segmentation does not have",
