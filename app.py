@@ -8,9 +8,11 @@ from ui.widgets import md
 
 st.set_page_config(page_title="PromoScope", page_icon=":material/percent:", layout="wide")
 if gate.locked():
-    # The sign-in page is the only registered page: every other URL falls back to it.
-    st.navigation([st.Page(gate.sign_in, title="Sign in", icon=":material/lock:", url_path="sign-in",
-                           default=True)], position="hidden").run()
+    # Only the sign-in screen is registered, under every page's URL (so a typed /segments asks for
+    # the password and, once signed in, opens Segments); any other URL falls back to it too.
+    st.navigation([st.Page(gate.sign_in, title="Sign in", icon=":material/lock:", url_path="sign-in", default=True),
+                   *[st.Page(gate.sign_in, title="Sign in", url_path=spec.url_path) for spec in PAGES]],
+                  position="hidden").run()
     st.stop()
 
 sections: dict[str, list] = {}

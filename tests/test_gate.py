@@ -33,7 +33,7 @@ def assert_only_sign_in(at: AppTest) -> None:
 def test_every_registered_page_shows_only_sign_in_while_locked(page):
     """While locked the navigation registers the sign-in page alone: the page cannot be opened."""
     at = locked_app(password="s3cret")
-    with pytest.raises(ValueError, match=r"Known pages: \['Sign in'\]"):
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
         at.switch_page(page)
     at.run()
     assert_only_sign_in(at)
@@ -61,7 +61,7 @@ def test_oidc_sign_in_locks_every_page_until_signed_in():
     assert not at.text_input
     assert any("Sign in" in b.label for b in at.button)
     for page in [p.path for p in PAGES]:
-        with pytest.raises(ValueError, match=r"Known pages: \['Sign in'\]"):
+        with pytest.raises(ValueError, match="Could not find a navigation page"):
             at.switch_page(page)
 
 

@@ -1,0 +1,145 @@
+"""Real Chromium: the gate on every typed URL, private pseudonyms, and memory after sessions end."""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+from pathlib import Path
+
+import pytest
+
+from ui.registry import PAGES
+
+from .browser import (
+    ARTIFACTS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    assert_no_exception,
+    nav,
+    require_chromium,
+    streamlit_server,
+    wait_idle,
+)
+
+pytestmark = pytest.mark.browser
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    require_chromium()
+    ARTIFACTS.mkdir(exist_ok=True)
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield b
+        b.close()
+
+
+def open_url(browser, url: str):
+    page = browser.new_page(viewport={"width": 1280, "height": 1600}, accept_downloads=True)
+    page.set_default_timeout(120_000)
+    page.goto(url)
+    wait_idle(page)
+    return page
+
+
+def rss_mb(pid: int) -> float:
+    total = 0
+    import subprocess
+    out = subprocess.run(["ps", "-o", "rss=", "--ppid", str(pid), "-p", str(pid)], capture_output=True, text=True)
+    for line in out.stdout.split():
+        total += int(line)
+    return total / 1024
+
+
+def test_every_page_url_shows_only_the_sign_in_screen_while_locked(browser, tmp_path: Path):
+    secrets = tmp_path / "secrets.toml"
+    secrets.write_text(f'password = "{PASSWORD}"\n')
+    with streamlit_server("--secrets.files", str(secrets)) as url:
+        for path in ["", *[p.url_path for p in PAGES], "sign-in", "no-such-page", "data?lang=zh"]:
+            page = open_url(browser, f"{url}/{path}")
+            assert_no_exception(page, f"locked-{path or 'home'}")
+            assert page.locator('input[type="password"]').count() == 1, path
+            for testid in ("stSidebarNav", "stFileUploader", "stMetric", "stDataFrame", "stPlotlyChart",
+                           "stSlider", "stDownloadButton"):
+                assert page.locator(f'[data-testid="{testid}"]').count() == 0, (path, testid)
+            body = page.locator("body").inner_text()
+            assert "sample shop" not in body and "rows" not in body and "Segments" not in body, path
+            page.close()
+        page = open_url(browser, f"{url}/segments")
+        page.locator('input[type="password"]').fill("wrong")
+        page.locator('input[type="password"]').press("Enter")
+        wait_idle(page)
+        assert "not right" in page.locator("body").inner_text()
+        assert page.locator('[data-testid="stSidebarNav"]').count() == 0
+        page.locator('input[type="password"]').fill(PASSWORD)
+        page.locator('input[type="password"]').press("Enter")
+        wait_idle(page)
+        page.locator('[data-testid="stSidebarNav"]').wait_for()
+        nav(page, "Segments")
+        assert_no_exception(page, "unlocked-segments")
+        page.get_by_role("button", name="Sign out").click()
+        wait_idle(page)
+        assert page.locator('input[type="password"]').count() == 1
+        assert page.locator('[data-testid="stSidebarNav"]').count() == 0
+        page.screenshot(path=str(ARTIFACTS / "gate-after-sign-out.png"))
+        page.close()
+
+
+def _pseudonymised_user_ids(browser, url: str) -> list[str]:
+    page = open_url(browser, url)
+    page.locator('[data-testid="stSidebar"]').get_by_text("Pseudonymise user ids").click()
+    wait_idle(page)
+    nav(page, "Segments")
+    assert_no_exception(page, "pseudonymised segments")
+    with page.expect_download() as dl:
+        page.get_by_role("button", name="Download CSV").last.click()
+    rows = list(csv.DictReader(io.StringIO(Path(dl.value.path()).read_text(encoding="utf-8-sig"))))
+    page.close()
+    return [r["user_id"] for r in rows]
+
+
+def test_two_browser_sessions_never_see_each_others_pseudonyms(browser):
+    with streamlit_server() as url:
+        first = _pseudonymised_user_ids(browser, url)
+        second = _pseudonymised_user_ids(browser, url)
+    assert len(first) == len(second) == 3000
+    assert not set(first) & set(second)
+    import re
+
+    import pandas as pd
+    original = set(pd.read_csv(Path(__file__).parent.parent / "sample_data" / "events.csv.gz",
+                               usecols=["user_id"], dtype=str)["user_id"])
+    assert all(re.fullmatch("u[0-9a-f]{16}", u) for u in first + second)
+    assert not (set(first) | set(second)) & original
+
+
+def test_memory_is_given_back_after_sessions_end(browser):
+    """Eight sessions each hold a pseudonymised copy and its analyses; once they are gone (the
+    disconnected-session TTL shortened to 5 s for the test), the server returns near its baseline."""
+    with streamlit_server("--server.disconnectedSessionTTL", "5") as url:
+        warm = open_url(browser, url)
+        nav(warm, "Segments")
+        warm.close()
+        time.sleep(8)
+        base = rss_mb(url.pid)
+        pages = []
+        for _ in range(8):
+            page = open_url(browser, url)
+            page.locator('[data-testid="stSidebar"]').get_by_text("Pseudonymise user ids").click()
+            wait_idle(page)
+            nav(page, "Segments")
+            pages.append(page)
+        peak = rss_mb(url.pid)
+        for page in pages:
+            page.close()
+        deadline = time.time() + 90
+        after = rss_mb(url.pid)
+        while time.time() < deadline and after - base > 150:
+            time.sleep(5)
+            after = rss_mb(url.pid)
+        (ARTIFACTS / "session-memory.txt").write_text(
+            f"baseline {base:.0f} MB, with 8 sessions {peak:.0f} MB, after they closed {after:.0f} MB\n")
+        assert after - base < 150, f"baseline {base:.0f} MB, peak {peak:.0f} MB, after {after:.0f} MB"
