@@ -29,23 +29,23 @@ from . import state
 SEGMENTATIONS = {"clusters": "Clusters (Segments page)", "rfm": "RFM value groups", "lifecycle": "Lifecycle stages"}
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+@state.cached(max_entries=8)
 def profiles(key: str, _ds: Dataset) -> pd.DataFrame:
     return build_profiles(_ds.events)
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
+@state.cached(max_entries=32)
 def clustering(key: str, _ds: Dataset, features: tuple[str, ...], k: int | str, method: str, use_log: bool,
                seed: int) -> Clustering:
     return cluster(profiles(key, _ds), list(features), k=k, method=method, use_log=use_log, seed=seed)
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@state.cached(max_entries=16)
 def rfm_scores(key: str, _ds: Dataset, rules_json: str) -> pd.DataFrame:
     return rfm(profiles(key, _ds), rules_from_json(rules_json))
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@state.cached(max_entries=16)
 def _lifecycle(key: str, _ds: Dataset, rules: tuple[int, ...]) -> pd.DataFrame:
     return lifecycle(_ds.events, LifecycleRules(*rules))
 
@@ -54,7 +54,7 @@ def lifecycle_stages(key: str, ds: Dataset, rules: LifecycleRules) -> pd.DataFra
     return _lifecycle(key, ds, tuple(rules.__dict__.values()))
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@state.cached(max_entries=16)
 def propensity(key: str, _ds: Dataset, model: str, horizon: int) -> Propensity:
     return fit_propensity(_ds.events, model, horizon)
 
@@ -131,7 +131,7 @@ def user_table(ds: Dataset) -> pd.DataFrame:
 
 # ---- basket rules and recommendations
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@state.cached(max_entries=16)
 def baskets(key: str, _ds: Dataset, by: str, level: str, max_basket_size: int, segment: str | None = None):
     from promo_core.rules import make_baskets
     users = None
@@ -141,7 +141,7 @@ def baskets(key: str, _ds: Dataset, by: str, level: str, max_basket_size: int, s
     return make_baskets(_ds.events, by=by, level=level, max_basket_size=max_basket_size, users=users)
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@state.cached(max_entries=16)
 def itemsets(key: str, _ds: Dataset, by: str, level: str, max_basket_size: int, min_support: float,
              max_len: int, algorithm: str, segment: str | None = None) -> pd.DataFrame:
     """Mining: the expensive step. Confidence and lift filters never reach this function."""
@@ -150,7 +150,7 @@ def itemsets(key: str, _ds: Dataset, by: str, level: str, max_basket_size: int, 
     return mine_itemsets(b, min_support, max_len, algorithm)
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
+@state.cached(max_entries=32)
 def rule_set(key: str, _ds: Dataset, mining: tuple, min_confidence: float, min_lift: float,
              single_consequent: bool, test: str):
     """Rules from cached itemsets. ``mining`` = (by, level, max_basket_size, min_support, max_len,
@@ -161,19 +161,19 @@ def rule_set(key: str, _ds: Dataset, mining: tuple, min_confidence: float, min_l
     return make_rules(itemsets(key, _ds, *mining), b.n, min_confidence, min_lift, single_consequent, test)
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+@state.cached(max_entries=8)
 def recommender(key: str, _ds: Dataset):
     from promo_core.recommend import fit_model
     return fit_model(_ds.events)
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+@state.cached(max_entries=8)
 def hold_out_check(key: str, _ds: Dataset, n: int):
     from promo_core.recommend import hold_out
     return hold_out(_ds.events, n)
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@state.cached(max_entries=16)
 def promotion_hooks(key: str, _ds: Dataset, mining: tuple, min_confidence: float, min_lift: float,
                     single_consequent: bool, test: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Bundle suggestions and cross-sell offers for the current rules; also handed to the planner."""

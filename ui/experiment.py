@@ -11,19 +11,19 @@ from promo_core.abtest import compare_all, load_experiment
 from promo_core.io import read_table
 from promo_core.roi import compute_roi
 
-from .state import MAX_UPLOAD_BYTES, ROOT
+from .state import CACHE_TTL, MAX_UPLOAD_BYTES, ROOT
 
 SAMPLE_EXPERIMENT = ROOT / "sample_data" / "experiment.csv"
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+@st.cache_data(show_spinner=False, max_entries=8, ttl=CACHE_TTL)
 def read_experiment(data: bytes | None, name: str) -> pd.DataFrame:
     """The experiment file as a frame (the bundled one when ``data`` is None)."""
     raw = read_table(Path(SAMPLE_EXPERIMENT) if data is None else data, name, max_bytes=MAX_UPLOAD_BYTES)
     return raw.frame
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@st.cache_data(show_spinner=False, max_entries=16, ttl=CACHE_TTL)
 def analyse(frame: pd.DataFrame, roles: tuple, control: str, alpha: float, adjust: str, margin: float,
             cost_per_user: float, cap: float | None, segment_map: pd.DataFrame | None):
     """Experiment, comparisons and ROI for one set of choices."""

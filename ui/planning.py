@@ -13,7 +13,7 @@ from promo_core.quality import Dataset
 from promo_core.schema import DataError
 from promo_core.uplift import uplift_targeting
 
-from . import analysis, experiment
+from . import analysis, experiment, state
 
 
 def segmentation_key() -> str:
@@ -46,7 +46,7 @@ def experiment_users(ds: Dataset) -> tuple[pd.DataFrame, str] | None:
     return users, control
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+@state.cached(max_entries=8)
 def inputs(key: str, seg_key: str, _ds: Dataset, _segments: pd.DataFrame, horizon: int, margin: float):
     """Baselines per segment and the A/B evidence (None without a matching experiment)."""
     found = experiment_users(_ds)
@@ -74,7 +74,7 @@ def assumptions() -> Assumptions:
     return st.session_state.get("assumptions", Assumptions())
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+@state.cached(max_entries=8)
 def uplift(key: str, _ds: Dataset, treatment: str, control: str, learner: str, margin: float, contact: float):
     found = experiment_users(_ds)
     if found is None:

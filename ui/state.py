@@ -7,6 +7,7 @@ the user accepted it; 'use sample data' restores the demo.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from pathlib import Path
@@ -21,6 +22,31 @@ ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_DIR = ROOT / "sample_data"
 SAMPLE_EVENTS = SAMPLE_DIR / "events.csv.gz"
 MAX_UPLOAD_BYTES = 100 * 1024 * 1024
+#: how long a cached result is kept after its last use (every cache has a time to live and a size)
+CACHE_TTL = "30m"
+PRIVATE_MARK = ":p:"
+
+
+def cached(*, max_entries: int):
+    """``st.cache_data`` for a core call whose first argument is a dataset key.
+
+    Results for shared data (the sample, an uploaded file, keyed by its content) live in the global
+    cache, bounded by ``max_entries`` and :data:`CACHE_TTL`. Results computed from a session's private
+    data (pseudonymised ids: the key carries the salt's digest) go to a session-scoped cache that
+    Streamlit drops when the session ends, so no other session can hit them and they do not outlive
+    the session.
+    """
+    def wrap(fn):
+        shared = st.cache_data(fn, show_spinner=False, max_entries=max_entries, ttl=CACHE_TTL)
+        private = st.cache_data(fn, show_spinner=False, max_entries=max_entries, ttl=CACHE_TTL, scope="session")
+
+        @functools.wraps(fn)
+        def call(key: str, *args, **kwargs):
+            return (private if PRIVATE_MARK in key else shared)(key, *args, **kwargs)
+
+        call.clear = shared.clear  # type: ignore[attr-defined]
+        return call
+    return wrap
 
 
 @st.cache_data(show_spinner=False, max_entries=1)
@@ -28,19 +54,19 @@ def load_sample() -> Dataset:
     return clean_events(read_table(SAMPLE_EVENTS, "PromoScope sample shop (bundled demo)"))
 
 
-@st.cache_data(show_spinner=False, max_entries=8, ttl=3600)
+@st.cache_data(show_spinner=False, max_entries=4, ttl=CACHE_TTL)
 def read_upload(data: bytes, name: str, fmt: str, sheet: str | None) -> RawTable:
     return read_table(data, name, fmt=fmt, sheet=sheet, max_bytes=MAX_UPLOAD_BYTES)
 
 
-@st.cache_data(show_spinner=False, max_entries=8, ttl=3600)
+@st.cache_data(show_spinner=False, max_entries=4, ttl=CACHE_TTL)
 def prepare_upload(data: bytes, name: str, fmt: str, sheet: str | None,
                    mapping: tuple[tuple[str, str], ...]) -> Dataset:
     raw = read_upload(data, name, fmt, sheet)
     return clean_events(raw, dict(mapping) or None)
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@cached(max_entries=16)
 def overview(key: str, _ds: Dataset) -> tuple[Kpis, object, object]:
     """KPIs, daily activity and funnel of a dataset (keyed by the dataset's key)."""
     ev = _ds.events
@@ -75,7 +101,7 @@ def set_dataset(ds: Dataset, key: str) -> None:
         ds = pseudonymise(ds, salt)
         # Every cached result is keyed by this key: with the salt's digest in it, a session's hashed
         # ids (and everything computed from them) can never be served to another session.
-        key = f"{key}:p:{hashlib.blake2b(salt.encode(), digest_size=12).hexdigest()}"
+        key = f"{key}{PRIVATE_MARK}{hashlib.blake2b(salt.encode(), digest_size=12).hexdigest()}"
     st.session_state["dataset"] = ds
     st.session_state["dataset_key"] = key
 
