@@ -7,6 +7,7 @@ from ui.registry import PAGES
 from ui.widgets import md
 
 st.set_page_config(page_title="PromoScope", page_icon=":material/percent:", layout="wide")
+state.start_janitor()
 if gate.locked():
     # Only the sign-in screen is registered, under every page's URL (so a typed /segments asks for
     # the password and, once signed in, opens Segments); any other URL falls back to it too.

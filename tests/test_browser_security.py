@@ -88,17 +88,30 @@ def test_every_page_url_shows_only_the_sign_in_screen_while_locked(browser, tmp_
         page.close()
 
 
+def _download_ids(page) -> list[str]:
+    with page.expect_download() as dl:
+        page.get_by_role("button", name="Download CSV").last.click()
+    rows = list(csv.DictReader(io.StringIO(Path(dl.value.path()).read_text(encoding="utf-8-sig"))))
+    return [r["user_id"] for r in rows]
+
+
 def _pseudonymised_user_ids(browser, url: str) -> list[str]:
+    """The Segments export of a fresh pseudonymised session, checked to join with its own RFM export."""
     page = open_url(browser, url)
     page.locator('[data-testid="stSidebar"]').get_by_text("Pseudonymise user ids").click()
     wait_idle(page)
     nav(page, "Segments")
     assert_no_exception(page, "pseudonymised segments")
+    segments = _download_ids(page)
+    nav(page, "Value & lifecycle")
+    assert_no_exception(page, "pseudonymised value groups")
+    rfm = page.get_by_role("button", name="Download CSV").first
     with page.expect_download() as dl:
-        page.get_by_role("button", name="Download CSV").last.click()
+        rfm.click()
     rows = list(csv.DictReader(io.StringIO(Path(dl.value.path()).read_text(encoding="utf-8-sig"))))
+    assert set(segments) == {r["user_id"] for r in rows}  # the session's exports join with each other
     page.close()
-    return [r["user_id"] for r in rows]
+    return segments
 
 
 def test_two_browser_sessions_never_see_each_others_pseudonyms(browser):

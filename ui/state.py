@@ -7,9 +7,13 @@ the user accepted it; 'use sample data' restores the demo.
 
 from __future__ import annotations
 
+import ctypes
 import functools
+import gc
 import hashlib
 import secrets
+import threading
+import time
 from pathlib import Path
 
 import streamlit as st
@@ -47,6 +51,31 @@ def cached(*, max_entries: int):
         call.clear = shared.clear  # type: ignore[attr-defined]
         return call
     return wrap
+
+
+JANITOR_SECONDS = 30
+
+
+def _give_memory_back() -> None:
+    gc.collect()
+    try:  # glibc keeps freed heap pages; malloc_trim returns them to the system
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
+@st.cache_resource(show_spinner=False)
+def start_janitor() -> threading.Thread:
+    """One background thread per server: every 30 s, collect garbage and hand freed memory back to the
+    system, so the data of sessions that ended (dropped by Streamlit with their session-scoped caches)
+    does not stay in the server's footprint."""
+    def loop() -> None:
+        while True:
+            time.sleep(JANITOR_SECONDS)
+            _give_memory_back()
+    thread = threading.Thread(target=loop, name="promoscope-janitor", daemon=True)
+    thread.start()
+    return thread
 
 
 @st.cache_data(show_spinner=False, max_entries=1)
