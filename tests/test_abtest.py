@@ -203,9 +203,9 @@ def test_labels_with_odd_spacing_and_case():
     (pd.DataFrame({"variant": ["a", "a"], "converted": [1, 0]}), {}, "only one variant"),
     (pd.DataFrame({"variant": ["a", "b"], "converted": [1, 0]}), {"control": "z"}, "no variant called 'z'"),
     (pd.DataFrame({"variant": ["a", "b"], "converted": [1, 7]}), {}, "must say whether"),
-    (pd.DataFrame({"variant": ["a", "b"], "converted": [1, 0], "revenue": [5, -3]}), {}, "negative"),
+    (pd.DataFrame({"variant": ["a", "b"], "converted": [1, 0], "cost": [5, -3]}), {}, "negative"),
     (pd.DataFrame({"variant": ["a", "b"], "users": [10, 10], "conversions": [3, 12]}), {}, "more conversions than users"),
-    (pd.DataFrame({"x": ["a", "b"], "y": [1, 0]}), {}, "no recognisable variant and converted"),
+    (pd.DataFrame({"x": [1.5, 2.5, 3.5], "y": [3.2, 4.1, 5.0]}), {}, "no recognisable variant and converted"),
 ])
 def test_bad_input(frame, kwargs, match):
     with pytest.raises(DataError, match=match):
