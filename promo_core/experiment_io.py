@@ -74,6 +74,18 @@ def is_boolean(s: pd.Series) -> bool:
     return len(values) <= 2 and values <= BOOL_VALUES
 
 
+def is_numeric(s: pd.Series) -> bool:
+    """A numeric column, or text of which at least 98% of the non-missing values read as numbers
+    (files are read as text)."""
+    if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+        return True
+    v = s.dropna()
+    if v.empty:
+        return False
+    sample = v.head(2000)
+    return bool(pd.to_numeric(sample, errors="coerce").notna().mean() >= 0.98)
+
+
 def guess_control(arms) -> str | None:
     """The arm whose name says it is the control, or None when no name does."""
     arms = [str(a) for a in arms]
@@ -139,7 +151,7 @@ def infer_columns(frame: pd.DataFrame) -> ColumnGuess:
     cols = [str(c) for c in frame.columns]
     frame = frame.set_axis(cols, axis=1)
     booleans = [c for c in cols if is_boolean(frame[c])]
-    numeric = [c for c in cols if c not in booleans and pd.api.types.is_numeric_dtype(frame[c])]
+    numeric = [c for c in cols if c not in booleans and is_numeric(frame[c])]
     user = max(cols, key=lambda c: (_name_score(c, USER_NAMES), -cols.index(c)))
     user = user if _name_score(user, USER_NAMES) >= 2 else None
     time = None

@@ -167,7 +167,7 @@ def compute_roi(exp: Experiment, cmp: Comparison, margin: float = 0.3, alpha: fl
     chance = float(stats.norm.cdf(d / se)) if se > 0 else float(d > 0)
     dc = cost_t - cost_c
     zc = stats.norm.ppf(1 - alpha / 2) * math.sqrt(vc)
-    cost_ci = Interval((dc - zc) * n_t, (dc + zc) * n_t)
+    cost_ci = Interval(float((dc - zc) * n_t), float((dc + zc) * n_t))
     unbounded = False
     if promo_cost > 0:
         roi = profit / promo_cost
@@ -224,10 +224,10 @@ def _range(lo: float, hi: float) -> str:
 def money_assumptions(roi: Roi, currency: str = "£") -> str:
     """'margin 40% (default) and contact cost £0.15 per treated user (default)': what the money
     figures rest on, saying which values the user never gave."""
-    parts = [f"gross margin {roi.margin:.0%}" + (" (a default you have not set)" if roi.margin_is_default else "")]
+    parts = [f"gross margin {roi.margin:.0%}" + (" (the default — set your own)" if roi.margin_is_default else "")]
     if roi.contact_cost is not None:
         parts.append(f"contact cost {currency}{roi.contact_cost:,.2f} per treated user"
-                     + (" (a default you have not set)" if roi.contact_is_default else ""))
+                     + (" (the default — set your own)" if roi.contact_is_default else ""))
     return " and ".join(parts)
 
 
