@@ -19,8 +19,8 @@ from promo_core.abtest import (
 )
 from promo_core.report import report_html
 from promo_core.roi import verdict
-from promo_core.sequential import SequentialResult
 from promo_core.schema import DataError
+from promo_core.sequential import SequentialResult
 from ui import analysis, experiment, state
 from ui.widgets import downloads, md, show_error
 
