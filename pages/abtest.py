@@ -213,7 +213,8 @@ report = run.report(currency)
 figs = [charts.fig_rates(summary, intervals), charts.fig_lift_forest(table)]
 c = st.columns(2)
 c[0].download_button("Download report (HTML)", lambda: report_html(f"A/B test report: {name}", exp, control, comps,
-                     rois, srm, figs, currency, alpha), "ab_report.html", "text/html", key="dl_ab_html",
+                     rois, srm, figs, currency, alpha, run.integrity.lines() if run.integrity else [], run.sequential),
+                     "ab_report.html", "text/html", key="dl_ab_html",
                      icon=":material/description:")
 with c[1]:
     downloads(None, "ab_report", "dl_ab", json_obj=report)

@@ -271,8 +271,9 @@ def _abtest(args: argparse.Namespace) -> int:
                               for c in args.segment_col}
     Path(args.out).write_text(to_json_text(report) + "\n", encoding="utf-8")
     if run.guess is not None and (not args.variant_col or not args.control or not args.converted_col):
-        print(f"Inferred: {run.guess.describe() if not args.variant_col else ''}".rstrip()
-              + f" (used: arms {run.columns['arm']}, control {run.control}, outcome {run.columns['outcome']})")
+        used = ", ".join(f"{k} {run.columns[k]}" for k in ("revenue", "cost", "discount", "pre") if run.columns.get(k))
+        print(f"Inferred: {run.guess.describe()} (used: arms {run.columns['arm']}, control {run.control}, outcome "
+              f"{run.columns['outcome']}{', ' + used if used else ''})")
     if run.integrity is not None and run.integrity.problems:
         state = (f"cleaned: {run.integrity.removed_rows:,} rows removed" if run.integrity.cleaned
                  else "not cleaned (use --clean)")

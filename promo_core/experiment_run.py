@@ -125,7 +125,14 @@ def run_experiment(frame: pd.DataFrame, *, variant: str | None = None, control: 
                             hint="Pick a column from the list", column=col)
     if is_aggregated(frame.columns) and converted is None:
         exp = load_experiment(frame, variant=variant, cost_per_user=cost_per_user, control=control)
-        guess, integ, columns = None, None, {"layout": "aggregated"}
+        if not control:
+            from .experiment_io import guess_control
+            control = guess_control(exp.variants)
+            if not control:
+                raise DataError("No arm is named like a control", where=f"the arms are {', '.join(map(repr, exp.variants))}",
+                                hint="Say which arm is the control (--control NAME, or choose it on the page)")
+            exp = load_experiment(frame, variant=variant, cost_per_user=cost_per_user, control=control)
+        guess, integ, columns = None, None, {"layout": "aggregated", "control": control}
     else:
         guess = infer_columns(frame)
         variant = variant or guess.arm
@@ -158,11 +165,15 @@ def run_experiment(frame: pd.DataFrame, *, variant: str | None = None, control: 
                          "Clean it (--clean, or the page switch) to drop conflicting rows and keep each user's "
                          "first exposure.")
         extra = tuple(dict.fromkeys(c for c in (*guardrails, *(ratio or ())) if c and c != revenue))
-        exp = load_experiment(frame, variant=variant, converted=converted, revenue=revenue or "",
-                              cost=cost or "", discount=discount or "", pre=pre or "", segments=tuple(segments),
+        exp = load_experiment(frame, variant=variant, converted=converted, revenue=revenue, cost=cost,
+                              discount=discount, pre=pre, segments=tuple(segments),
                               cost_per_user=cost_per_user, cap_percentile=cap, control=control, time=time or None,
                               extra=extra)
-        columns = {"arm": variant, "control": control, "outcome": converted, "revenue": revenue or None,
+        from .abtest import guess_columns
+        syn = guess_columns(frame.columns)
+        used = {r: (v if v is not None else syn.get(r)) or None
+                for r, v in (("revenue", revenue), ("cost", cost), ("discount", discount), ("pre", pre))}
+        columns = {"arm": variant, "control": control, "outcome": converted, **used,
                    "user": user or None, "time": time or None, "inferred": guess.describe(),
                    "arm_inferred": variant == guess.arm, "layout": "user-level"}
     control, exp = with_control(exp, control or "")

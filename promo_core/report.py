@@ -65,7 +65,8 @@ def report_dict(exp: Experiment, control: str, comparisons: list[Comparison], ro
 
 
 def report_html(title: str, exp: Experiment, control: str, comparisons: list[Comparison], rois: list[Roi],
-                srm: SampleRatio, figures: list, currency: str = "£", alpha: float = 0.05) -> str:
+                srm: SampleRatio, figures: list, currency: str = "£", alpha: float = 0.05,
+                integrity_lines: list[str] = (), sequential: dict | None = None) -> str:
     """A one-page HTML report (plotly.js embedded once, so it opens offline)."""
     esc = html.escape
     parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>{esc(title)}</title>",
@@ -78,9 +79,17 @@ def report_html(title: str, exp: Experiment, control: str, comparisons: list[Com
         parts.append(f"<p class='warn'><b>Sample ratio mismatch</b> ({format_p(srm.p_value)}): the variants did not get "
                      "the planned share of users, so the randomisation may be broken. Do not trust the results "
                      "below until the cause is found.</p>")
+    if integrity_lines:
+        parts.append("<h2>Assignment checks</h2><ul>" + "".join(f"<li>{esc(x)}</li>" for x in integrity_lines)
+                     + "</ul>")
     parts.append("<h2>Verdict</h2>")
+    seq_by = (sequential or {}).get("by_treatment", {})
     for c, r in zip(comparisons, rois, strict=True):
-        parts.append(f"<p class='verdict'>{esc(verdict(c, r, currency, alpha))}</p>")
+        seq = None
+        if c.treatment in seq_by:
+            from .sequential import SequentialResult
+            seq = SequentialResult(**seq_by[c.treatment]["relative"])
+        parts.append(f"<p class='verdict'>{esc(verdict(c, r, currency, alpha, seq))}</p>")
     summary = exp.summary()
     parts.append("<h2>Variants</h2>" + summary.to_html(index=False, escape=True, float_format=lambda x: f"{x:,.4f}"))
     rows = [{"treatment": c.treatment, "control rate": f"{c.rate_control:.2%}", "treatment rate": f"{c.rate_treatment:.2%}",

@@ -205,7 +205,7 @@ def test_labels_with_odd_spacing_and_case():
     (pd.DataFrame({"variant": ["a", "b"], "converted": [1, 7]}), {}, "must say whether"),
     (pd.DataFrame({"variant": ["a", "b"], "converted": [1, 0], "cost": [5, -3]}), {}, "negative"),
     (pd.DataFrame({"variant": ["a", "b"], "users": [10, 10], "conversions": [3, 12]}), {}, "more conversions than users"),
-    (pd.DataFrame({"x": [1.5, 2.5, 3.5], "y": [3.2, 4.1, 5.0]}), {}, "no recognisable variant and converted"),
+    (pd.DataFrame({"x": [1.5, 2.5, 3.5], "y": [3.2, 4.1, 5.0]}), {}, "no recognisable converted column"),
 ])
 def test_bad_input(frame, kwargs, match):
     with pytest.raises(DataError, match=match):

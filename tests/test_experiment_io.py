@@ -112,3 +112,26 @@ def test_malformed_frames_give_dataerror_or_a_result(rows):
         compare_all(exp, next(iter(exp.variants)))
     except DataError:
         pass
+
+
+def test_run_and_html_report_carry_integrity_and_sequential():
+    from promo_core.experiment_run import run_experiment
+    from promo_core.report import report_html
+    frame = landing_page(n=3000, repeats=60)
+    frame.loc[0, "group"] = "<b>control</b>"  # file text is escaped in the HTML report
+    run = run_experiment(frame, sequential=True)
+    html = report_html("t", run.exp, run.control, run.comparisons, run.rois, run.srm, [],
+                       integrity_lines=run.integrity.lines(), sequential=run.sequential)
+    assert "Assignment checks" in html and "rows repeat a user id" in html and "always-valid" in html
+    assert "<b>control</b>" not in html
+    rep = run.report()
+    assert rep["integrity"]["repeated_user_rows"] == 60 and rep["comparisons"][0]["sequential"]["by_day"]
+
+
+def test_aggregated_file_control_inferred():
+    from promo_core.experiment_run import run_experiment
+    agg = pd.DataFrame({"variant": ["Control", "B"], "users": [1000, 1000], "conversions": [100, 120]})
+    run = run_experiment(agg)
+    assert run.control == "Control" and run.integrity is None and run.columns["layout"] == "aggregated"
+    with pytest.raises(DataError, match="named like a control"):
+        run_experiment(agg.assign(variant=["X", "Y"]))

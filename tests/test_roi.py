@@ -115,3 +115,19 @@ def test_money_sentence_names_its_assumptions_and_metric():
     rr = compute_roi(retention, rc, 0.4)
     assert "raised retention_7 from" in verdict(rc, rr) and "conversion" not in verdict(rc, rr)
     assert rr.incremental_profit is None and "£" not in verdict(rc, rr)
+
+
+def test_bundled_experiment_roi_interval_widens_with_cost_uncertainty():
+    """The issue's measurement: spend 80 get 12 showed [−1.22, 1.07] with the cost taken as known; a
+    bootstrap over users that re-estimates cost gives about [−1.39, 0.96]."""
+    from promo_core.abtest import load_experiment
+    from promo_core.roi import roi_bootstrap
+
+    from .conftest import SAMPLE
+    exp = load_experiment(pd.read_csv(SAMPLE / "experiment.csv"), control="control")
+    cmp = next(c for c in compare_all(exp, "control") if c.treatment == "spend 80 get 12")
+    r = compute_roi(exp, cmp, 0.4)
+    assert r.incremental_profit_ci.low / r.promotion_cost == pytest.approx(-1.22, abs=0.01)
+    assert (r.roi_ci.low, r.roi_ci.high) == pytest.approx((-1.37, 0.99), abs=0.01)
+    boot, _ = roi_bootstrap(exp, cmp.treatment, "control", 0.4, n_resamples=4000, seed=0)
+    assert (boot.low, boot.high) == pytest.approx((r.roi_ci.low, r.roi_ci.high), abs=0.06)
