@@ -70,6 +70,10 @@ with st.expander("Columns" + (" (aggregated file: one row per variant)" if aggre
                                                    key=f"ab_guard_{name}"))
 arm_chosen = inferred is None or roles["variant"] != inferred.arm or inferred.arm_by_name
 arms = experiment.arm_values(frame, roles["variant"])
+if not 2 <= len(arms) <= 20:
+    st.error(f"{md(roles['variant'])} has {len(arms):,} different values; the arm column of an experiment has 2 to 20. "
+             "Choose the arm column under Columns.", icon=":material/error:")
+    st.stop()
 control_guess = experiment.control_guess(tuple(arms))
 c = st.columns(6)
 control = c[0].selectbox("Control", arms, index=arms.index(control_guess) if control_guess in arms else None,

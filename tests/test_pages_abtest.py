@@ -116,3 +116,12 @@ def test_ninety_ten_split_passes_with_its_planned_shares_and_warns_before_planne
     assert len(verdicts(at)) == 1 and "contact cost £0.15 per treated user (the default" in plain(at)[0]
     at.number_input(key="ab_planned_n").set_value(20000).run()
     assert any("short of the planned 20,000" in w.value for w in at.warning)
+
+
+def test_choosing_a_column_with_many_values_as_arms_is_refused_politely():
+    from .experiment_files import hillstrom
+    at = upload(app(), hillstrom(n=3000), "hillstrom.csv")
+    at.selectbox(key="ab_var_hillstrom.csv").set_value("history").run()
+    assert not at.exception and any("different values" in e.value for e in at.error) and not verdicts(at)
+    at.selectbox(key="ab_var_hillstrom.csv").set_value("recency").run()  # 12 values: allowed, SRM blocks (chosen)
+    assert not at.exception
