@@ -27,6 +27,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 from scipy import stats
+from scipy.integrate import trapezoid
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.power import NormalIndPower, TTestIndPower
 from statsmodels.stats.proportion import (
@@ -35,9 +36,13 @@ from statsmodels.stats.proportion import (
     proportions_ztest,
 )
 
+from .experiment_io import is_boolean
 from .schema import DataError, match_columns, normalise, rows_phrase
 
 Adjust = Literal["holm", "fdr_bh", "none"]
+Alternative = Literal["two-sided", "greater", "less"]
+ALTERNATIVES = {"two-sided": "Either direction (two-sided)", "greater": "Treatment better (one-sided)",
+                "less": "Treatment worse (one-sided)"}
 ADJUSTMENTS = {"holm": "Holm (controls any false positive)", "fdr_bh": "Benjamini-Hochberg (controls the false "
                "discovery rate)", "none": "None"}
 SRM_ALPHA = 0.001
@@ -96,12 +101,32 @@ class Experiment:
     has_pre: bool = False
     segment_columns: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+    metric: str = "conversion"           # the name of the outcome (a retention test keeps 'retention_7')
 
     def summary(self) -> pd.DataFrame:
         rows = [{"variant": v.name, "users": v.n, "conversions": v.conversions, "conversion_rate": v.rate,
                  "revenue_per_user": v.revenue_mean, "revenue_per_buyer": v.buyer_mean,
                  "cost": v.cost_sum, "discount": v.discount_sum} for v in self.variants.values()]
         return pd.DataFrame(rows)
+
+
+def format_p(p: float | None) -> str:
+    """A p-value as people read it: 'p < 0.0001' below that, else two significant digits
+    ('p = 0.0086', 'p = 0.22'); 'p = 1' at one, 'p > 0.99' just below; 'p not available' when
+    missing. A value just under 0.05 or 0.01 that would round up to it keeps four digits
+    ('p = 0.04996'), so the text never contradicts the verdict."""
+    if p is None or math.isnan(p):
+        return "p not available"
+    if p < 0.0001:
+        return "p < 0.0001"
+    if p >= 1:
+        return "p = 1"
+    if p > 0.99:
+        return "p > 0.99"
+    text = f"{p:.2g}"
+    if float(text) in (0.05, 0.01, 0.1) and p < float(text):
+        text = f"{p:.4g}"
+    return f"p = {float(text):g}" if "e" not in text else f"p = {p:.5f}".rstrip("0")
 
 
 # ---------------------------------------------------------------- input
@@ -120,15 +145,16 @@ def _binary(s: pd.Series, col: str) -> pd.Series:
     if pd.api.types.is_bool_dtype(s):
         return s.astype(int)
     text = s.astype("str").str.strip().str.lower()
-    mapping = {"1": 1, "0": 0, "1.0": 1, "0.0": 0, "true": 1, "false": 0, "yes": 1, "no": 0, "y": 1, "n": 0}
+    mapping = {"1": 1, "0": 0, "1.0": 1, "0.0": 0, "true": 1, "false": 0, "yes": 1, "no": 0, "y": 1, "n": 0,
+               "t": 1, "f": 0}
     out = text.map(mapping)
-    bad = out.isna().to_numpy()
+    bad = (out.isna() & s.notna()).to_numpy()
     if bad.any():
         vals = ", ".join(repr(v) for v in s[bad].head(3))
         raise DataError(f"Column {col!r} must say whether each user converted (1/0, true/false, yes/no)",
                         where=f"{rows_phrase(np.flatnonzero(bad) + 2, int(bad.sum()))} hold {vals}",
                         hint="Use 1 for converted and 0 for not converted", column=col)
-    return out.astype(int)
+    return out
 
 
 def _money(s: pd.Series, col: str, allow_negative: bool = False) -> pd.Series:
@@ -143,34 +169,59 @@ def _money(s: pd.Series, col: str, allow_negative: bool = False) -> pd.Series:
         neg = (out < 0).to_numpy()
         raise DataError(f"Column {col!r} has negative amounts",
                         where=f"{rows_phrase(np.flatnonzero(neg) + 2, int(neg.sum()))}",
-                        hint="Refunds should be netted per user before the test; amounts must be 0 or more",
+                        hint="Costs and discounts must be 0 or more (refunds belong in the revenue column)",
                         column=col)
-    return out.fillna(0.0).astype(float)
+    return out.astype(float)
+
+
+def _fill_missing(values: pd.Series, col: str, notes: list[str], what: str = "counted as 0") -> pd.Series:
+    k = int(values.isna().sum())
+    if k:
+        notes.append(f"{k:,} users have no value in {col!r}; {what}")
+    return values.fillna(0.0)
 
 
 def from_users(frame: pd.DataFrame, variant_col: str, converted_col: str, revenue_col: str | None = None,
                cost_col: str | None = None, discount_col: str | None = None, pre_col: str | None = None,
                segment_cols: tuple[str, ...] = (), cost_per_user: float | None = None,
-               cap_percentile: float | None = None, control: str | None = None) -> Experiment:
+               cap_percentile: float | None = None, control: str | None = None, time_col: str | None = None,
+               extra_cols: tuple[str, ...] = ()) -> Experiment:
     """Reduce a user-level file (one row per user) to an :class:`Experiment`.
 
     ``cost_per_user`` (contact cost per treated user) is used when there is no cost column; users
     of the ``control`` variant get none. ``cap_percentile`` (e.g. 99) caps revenue at that
-    percentile of all users before any statistic.
+    percentile of all users before any statistic. Revenue may be negative (refunds: net revenue).
+    Rows with no arm or no outcome are left out and counted in ``notes``; missing amounts count as 0,
+    also noted. ``time_col`` (exposure time) and ``extra_cols`` (further metrics, kept as
+    ``metric:<name>``) are carried in the user rows.
     """
-    revenue_col, cost_col, discount_col, pre_col = (c or None for c in (revenue_col, cost_col, discount_col, pre_col))
-    for c in (variant_col, converted_col, revenue_col, cost_col, discount_col, pre_col, *segment_cols):
+    revenue_col, cost_col, discount_col, pre_col, time_col = (
+        c or None for c in (revenue_col, cost_col, discount_col, pre_col, time_col))
+    for c in (variant_col, converted_col, revenue_col, cost_col, discount_col, pre_col, time_col, *segment_cols,
+              *extra_cols):
         if c and c not in frame.columns:
             raise DataError(f"The experiment file has no column {c!r}",
                             where=f"its columns are {', '.join(map(repr, frame.columns[:20]))}",
                             hint="Pick the column from the list", column=c)
     if frame.empty:
         raise DataError("The experiment file has no rows", hint="Upload one row per user")
-    keys, display = _labels(frame[variant_col])
-    users = pd.DataFrame({"variant": keys.map(display), "converted": _binary(frame[converted_col], converted_col)})
     notes = []
+    no_arm = frame[variant_col].isna() | (frame[variant_col].astype("str").str.strip() == "")
+    if no_arm.any():
+        notes.append(f"{int(no_arm.sum()):,} rows have no arm in {variant_col!r} and are left out")
+    conv = _binary(frame[converted_col], converted_col)
+    if conv.isna().any():
+        notes.append(f"{int((conv.isna() & ~no_arm).sum()):,} rows have no value in {converted_col!r} and are "
+                     "left out")
+    keep = (~no_arm & conv.notna()).to_numpy()
+    if not keep.any():
+        raise DataError("No row of the experiment file has both an arm and an outcome",
+                        where=f"columns {variant_col!r} and {converted_col!r}", hint="Check the columns chosen")
+    frame, conv = frame[keep], conv[keep].astype(int)
+    keys, display = _labels(frame[variant_col])
+    users = pd.DataFrame({"variant": keys.map(display), "converted": conv})
     if revenue_col:
-        rev = _money(frame[revenue_col], revenue_col)
+        rev = _fill_missing(_money(frame[revenue_col], revenue_col, allow_negative=True), revenue_col, notes)
         if cap_percentile is not None:
             if not 50 <= cap_percentile < 100:
                 raise DataError(f"The capping percentile must be from 50 to 99.99; got {cap_percentile!r}",
@@ -183,17 +234,23 @@ def from_users(frame: pd.DataFrame, variant_col: str, converted_col: str, revenu
         if ((users["revenue"] > 0) & (users["converted"] == 0)).any():
             notes.append("Some users have revenue but are not marked as converted")
     if cost_col:
-        users["cost"] = _money(frame[cost_col], cost_col)
+        users["cost"] = _fill_missing(_money(frame[cost_col], cost_col), cost_col, notes)
     else:
         treated = keys != normalise(control) if control is not None else True
         users["cost"] = np.where(treated, float(cost_per_user or 0.0), 0.0)
-    users["discount"] = _money(frame[discount_col], discount_col) if discount_col else 0.0
+    users["discount"] = (_fill_missing(_money(frame[discount_col], discount_col), discount_col, notes)
+                         if discount_col else 0.0)
     if pre_col:
-        users["pre"] = _money(frame[pre_col], pre_col, allow_negative=True)
+        users["pre"] = _fill_missing(_money(frame[pre_col], pre_col, allow_negative=True), pre_col, notes)
+    if time_col:
+        users["time"] = pd.to_datetime(frame[time_col], errors="coerce", format="mixed")
+    for c in extra_cols:
+        users[f"metric:{c}"] = pd.to_numeric(frame[c], errors="coerce") if not is_boolean(frame[c]) \
+            else _binary(frame[c], c)
     for c in segment_cols:
         users[f"segment:{c}"] = frame[c].astype("str").str.strip()
     return Experiment(_stats_from_users(users, bool(revenue_col)), users, bool(revenue_col), bool(pre_col),
-                      tuple(segment_cols), tuple(notes))
+                      tuple(segment_cols), tuple(notes), metric=str(converted_col))
 
 
 def _stats_from_users(users: pd.DataFrame, has_revenue: bool) -> dict[str, VariantStats]:
@@ -239,8 +296,9 @@ def from_aggregated(frame: pd.DataFrame, variant_col: str = "variant", users_col
     for i, k in enumerate(keys):
         rs = float(frame[revenue_sum_col].iloc[i]) if has_rev else None
         rss = float(frame[revenue_sum_sq_col].iloc[i]) if has_rev else None
-        if has_rev and (rs < 0 or rss < 0):
-            raise DataError(f"Variant {display[k]!r} has a negative revenue sum", hint="Revenue must be 0 or more")
+        if has_rev and rss < 0:
+            raise DataError(f"Variant {display[k]!r} has a negative sum of squared revenue",
+                            hint="The sum of squares is never negative; check the column")
         treated = control is None or k != normalise(control)
         variants[display[k]] = VariantStats(display[k], int(n.iloc[i]), int(x.iloc[i]), rs, rss,
                                             cost_sum=float(cost_per_user or 0.0) * int(n.iloc[i]) * treated)
@@ -294,22 +352,34 @@ class Comparison:
     expected_loss: float | None = None
     ok: bool = True
     notes: tuple[str, ...] = field(default_factory=tuple)
+    metric: str = "conversion"
+    alternative: str = "two-sided"
+    confidence: float = 0.95            # of abs_ci / rel_ci
+    abs_ci_adjusted: Interval | None = None   # at the level matching p_adjusted (see compare_all)
+    rel_ci_adjusted: Interval | None = None
+    confidence_adjusted: float | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
-def welch(m1: float, v1: float, n1: int, m0: float, v0: float, n0: int, alpha: float = 0.05
-          ) -> tuple[float, Interval, float]:
-    """Welch's t-test of mean1 − mean0 from summary statistics: (difference, interval, p)."""
+def welch(m1: float, v1: float, n1: int, m0: float, v0: float, n0: int, alpha: float = 0.05,
+          alternative: Alternative = "two-sided", null: float = 0.0) -> tuple[float, Interval, float]:
+    """Welch's t-test of mean1 − mean0 − ``null`` from summary statistics: (difference, interval, p).
+    One-sided alternatives give a one-sided interval (the other end infinite)."""
     diff = m1 - m0
     se2 = v1 / n1 + v0 / n0
     if se2 <= 0:
-        return diff, Interval(diff, diff), 1.0 if diff == 0 else 0.0
-    res = stats.ttest_ind_from_stats(m1, math.sqrt(v1), n1, m0, math.sqrt(v0), n0, equal_var=False)
+        return diff, Interval(diff, diff), 1.0 if diff == null else 0.0
+    res = stats.ttest_ind_from_stats(m1 - null, math.sqrt(v1), n1, m0, math.sqrt(v0), n0, equal_var=False,
+                                     alternative=alternative)
     df = se2 ** 2 / ((v1 / n1) ** 2 / (n1 - 1) + (v0 / n0) ** 2 / (n0 - 1))
-    half = stats.t.ppf(1 - alpha / 2, df) * math.sqrt(se2)
-    return diff, Interval(diff - half, diff + half), float(res.pvalue)
+    if alternative == "two-sided":
+        half = stats.t.ppf(1 - alpha / 2, df) * math.sqrt(se2)
+        return diff, Interval(diff - half, diff + half), float(res.pvalue)
+    half = float(stats.t.ppf(1 - alpha, df)) * math.sqrt(se2)
+    ci = Interval(diff - half, math.inf) if alternative == "greater" else Interval(-math.inf, diff + half)
+    return diff, ci, float(res.pvalue)
 
 
 def chance_to_beat(x1: int, n1: int, x0: int, n0: int) -> float:
@@ -319,7 +389,7 @@ def chance_to_beat(x1: int, n1: int, x0: int, n0: int) -> float:
     lo = max(0.0, min(a1 / (a1 + b1), a0 / (a0 + b0)) - 12 * sd)
     hi = min(1.0, max(a1 / (a1 + b1), a0 / (a0 + b0)) + 12 * sd)
     grid = np.linspace(lo, hi, 20001)
-    return float(np.clip(np.trapezoid(stats.beta.pdf(grid, a1, b1) * stats.beta.cdf(grid, a0, b0), grid), 0, 1))
+    return float(np.clip(trapezoid(stats.beta.pdf(grid, a1, b1) * stats.beta.cdf(grid, a0, b0), grid), 0, 1))
 
 
 def expected_loss(x1: int, n1: int, x0: int, n0: int, draws: int = 200_000, seed: int = 0) -> float:
@@ -330,45 +400,72 @@ def expected_loss(x1: int, n1: int, x0: int, n0: int, draws: int = 200_000, seed
     return float(np.maximum(r0 - r1, 0).mean())
 
 
+def _rate_intervals(t: VariantStats, c: VariantStats, alpha: float, alternative: str) -> tuple[Interval, Interval]:
+    """Newcombe interval of the difference and log-ratio interval of the lift; one-sided
+    alternatives give the bound at level 1 − alpha and an infinite other end."""
+    a = alpha if alternative == "two-sided" else 2 * alpha
+    lo, hi = confint_proportions_2indep(t.conversions, t.n, c.conversions, c.n, method="newcomb", compare="diff",
+                                        alpha=a)
+    if c.conversions > 0 and t.conversions > 0:
+        rlo, rhi = confint_proportions_2indep(t.conversions, t.n, c.conversions, c.n, method="log",
+                                              compare="ratio", alpha=a)
+        rlo, rhi = float(rlo) - 1, float(rhi) - 1
+    else:
+        rlo = rhi = float("nan")
+    lo, hi = float(lo), float(hi)
+    if alternative == "greater":
+        hi, rhi = math.inf, math.inf if not math.isnan(rhi) else rhi
+    elif alternative == "less":
+        lo, rlo = -math.inf, -math.inf if not math.isnan(rlo) else rlo
+    return Interval(lo, hi), Interval(rlo, rhi)
+
+
 def compare(t: VariantStats, c: VariantStats, alpha: float = 0.05, users: pd.DataFrame | None = None,
-            seed: int = 0) -> Comparison:
+            seed: int = 0, alternative: Alternative = "two-sided", metric: str = "conversion") -> Comparison:
     """Treatment ``t`` against control ``c`` (see the module docstring for the methods).
+
+    ``alternative`` "greater" tests whether the treatment raises the rate (one-sided z-test, interval
+    [low, +inf)), "less" whether it lowers it.
 
     Valid but uninformative input (an empty arm, no conversions anywhere) returns a result with
     ``ok=False`` and a note instead of raising.
     """
     notes = []
+    if alternative not in ALTERNATIVES:
+        raise DataError(f"Unknown alternative {alternative!r}", hint=f"Use one of: {', '.join(ALTERNATIVES)}")
     if t.n == 0 or c.n == 0:
         empty = t.name if t.n == 0 else c.name
         nan = float("nan")
         return Comparison(t.name, c.name, c.rate, t.rate, nan, Interval(nan, nan), nan, Interval(nan, nan), nan, nan,
-                          ok=False, notes=(f"Variant {empty!r} has no users, so nothing can be compared",))
+                          ok=False, notes=(f"Variant {empty!r} has no users, so nothing can be compared",),
+                          metric=metric, alternative=alternative, confidence=1 - alpha)
     abs_diff = t.rate - c.rate
     if t.conversions + c.conversions == 0 or t.conversions + c.conversions == t.n + c.n:
         p = 1.0
         notes.append("Every user behaved the same (no one, or everyone, converted): conversion cannot differ")
         ok = False
     else:
-        p = float(proportions_ztest([t.conversions, c.conversions], [t.n, c.n])[1])
+        side = {"two-sided": "two-sided", "greater": "larger", "less": "smaller"}[alternative]
+        p = float(proportions_ztest([t.conversions, c.conversions], [t.n, c.n], alternative=side)[1])
         ok = True
-    lo, hi = confint_proportions_2indep(t.conversions, t.n, c.conversions, c.n, method="newcomb", compare="diff",
-                                        alpha=alpha)
+    abs_ci, rel_ci = _rate_intervals(t, c, alpha, alternative)
     if c.conversions > 0 and t.conversions > 0:
-        rlo, rhi = confint_proportions_2indep(t.conversions, t.n, c.conversions, c.n, method="log",
-                                              compare="ratio", alpha=alpha)
-        rel, rel_ci = t.rate / c.rate - 1, Interval(float(rlo) - 1, float(rhi) - 1)
+        rel = t.rate / c.rate - 1
     else:
-        rel, rel_ci = float("nan"), Interval(float("nan"), float("nan"))
-        notes.append("The relative lift needs conversions in both variants")
-    out = Comparison(t.name, c.name, c.rate, t.rate, abs_diff, Interval(float(lo), float(hi)), rel, rel_ci, p, p,
+        rel = float("nan")
+        notes.append(f"The relative lift needs {metric} in both variants")
+    out = Comparison(t.name, c.name, c.rate, t.rate, abs_diff, abs_ci, rel, rel_ci, p, p,
                      chance_to_beat=chance_to_beat(t.conversions, t.n, c.conversions, c.n),
                      expected_loss=expected_loss(t.conversions, t.n, c.conversions, c.n, seed=seed), ok=ok,
-                     notes=tuple(notes))
+                     notes=tuple(notes), metric=metric, alternative=alternative, confidence=1 - alpha,
+                     abs_ci_adjusted=abs_ci, rel_ci_adjusted=rel_ci, confidence_adjusted=1 - alpha)
     if t.revenue_sum is not None and c.revenue_sum is not None and t.n > 1 and c.n > 1:
-        d, ci, rp = welch(t.revenue_mean, t.revenue_var, t.n, c.revenue_mean, c.revenue_var, c.n, alpha)
+        d, ci, rp = welch(t.revenue_mean, t.revenue_var, t.n, c.revenue_mean, c.revenue_var, c.n, alpha,
+                          alternative)
         out = replace(out, revenue_diff=d, revenue_ci=ci, revenue_p=rp)
         if t.conversions > 1 and c.conversions > 1:
-            d, ci, bp = welch(t.buyer_mean, t.buyer_var, t.conversions, c.buyer_mean, c.buyer_var, c.conversions, alpha)
+            d, ci, bp = welch(t.buyer_mean, t.buyer_var, t.conversions, c.buyer_mean, c.buyer_var, c.conversions,
+                              alpha, alternative)
             out = replace(out, buyer_diff=d, buyer_ci=ci, buyer_p=bp)
         if users is not None and "revenue" in users:
             yt = users.loc[users["variant"] == t.name, "revenue"].to_numpy()
@@ -393,21 +490,39 @@ def bootstrap_diff(yt: np.ndarray, yc: np.ndarray, alpha: float = 0.05, seed: in
     return Interval(float(res.confidence_interval.low), float(res.confidence_interval.high))
 
 
-def compare_all(exp: Experiment, control: str, alpha: float = 0.05, adjust: Adjust = "holm") -> list[Comparison]:
-    """Every treatment against the control, with adjusted p-values for conversion."""
+def compare_all(exp: Experiment, control: str, alpha: float = 0.05, adjust: Adjust = "holm",
+                alternative: Alternative = "two-sided") -> list[Comparison]:
+    """Every treatment against the control, with adjusted p-values for the outcome.
+
+    The intervals beside an adjusted p are adjusted the same way: with ``k = p_adjusted / p``
+    (at most the number of treatments ``m``; ``m`` when p is 0) they are computed at level
+    ``1 − alpha / k``, which is Bonferroni's for the smallest p and Holm's (or Benjamini-Hochberg's)
+    step for the others, so an adjusted interval excludes 0 exactly when the adjusted p is below
+    alpha (up to the small difference between the score interval and the pooled z-test)."""
     if adjust not in ADJUSTMENTS:
         raise DataError(f"Unknown adjustment {adjust!r}", hint=f"Use one of: {', '.join(ADJUSTMENTS)}")
     if not 0 < alpha < 0.5:
         raise DataError(f"The significance level must be between 0 and 0.5; got {alpha!r}", hint="Try 0.05")
     control, exp = with_control(exp, control)
     c = exp.variants[control]
-    out = [compare(t, c, alpha, exp.users) for name, t in exp.variants.items() if name != control]
+    out = [compare(t, c, alpha, exp.users, alternative=alternative, metric=exp.metric)
+           for name, t in exp.variants.items() if name != control]
     ps = np.array([x.p_value for x in out])
     valid = ~np.isnan(ps)
-    if adjust != "none" and valid.sum() > 1:
+    m = int(valid.sum())
+    if adjust != "none" and m > 1:
         adj = ps.copy()
         adj[valid] = multipletests(ps[valid], alpha=alpha, method=adjust)[1]
-        out = [replace(x, p_adjusted=float(a)) for x, a in zip(out, adj, strict=True)]
+        res = []
+        for x, a in zip(out, adj, strict=True):
+            if math.isnan(a):
+                res.append(x)
+                continue
+            k = m if x.p_value == 0 else min(max(a / x.p_value, 1.0), m)
+            abs_ci, rel_ci = _rate_intervals(exp.variants[x.treatment], c, alpha / k, alternative)
+            res.append(replace(x, p_adjusted=float(a), abs_ci_adjusted=abs_ci, rel_ci_adjusted=rel_ci,
+                               confidence_adjusted=1 - alpha / k))
+        out = res
     return out
 
 
@@ -449,12 +564,19 @@ def sample_size_conversion(baseline: float, lift: float, alpha: float = 0.05, po
 
 
 def mde_conversion(baseline: float, n_per_arm: int, alpha: float = 0.05, power: float = 0.8) -> float:
-    """Smallest relative lift detectable with ``n_per_arm`` users per arm."""
+    """Smallest relative lift detectable with ``n_per_arm`` users per arm (Cohen's h, two-sided).
+
+    Bounded: when even a rate of 100% is not detectable (a baseline near 1 with few users), the
+    answer is ``inf`` rather than a lift past 100% wrapped round the arcsine."""
     if n_per_arm < 2:
         raise DataError("At least 2 users per arm are needed", hint="Enter the users per arm")
+    if not 0 < baseline < 1:
+        raise DataError(f"The baseline rate must be between 0% and 100%; got {baseline!r}", hint="Try 0.05")
     h = NormalIndPower().solve_power(nobs1=n_per_arm, alpha=alpha, power=power, ratio=1.0)
-    target = math.sin(math.asin(math.sqrt(baseline)) + h / 2) ** 2
-    return target / baseline - 1
+    angle = math.asin(math.sqrt(baseline)) + h / 2
+    if angle >= math.pi / 2:
+        return math.inf  # even a rate of 100% would not be detectable: no rise is
+    return math.sin(angle) ** 2 / baseline - 1
 
 
 def sample_size_mean(sd: float, delta: float, alpha: float = 0.05, power: float = 0.8) -> int:
@@ -526,7 +648,7 @@ def by_segment(exp: Experiment, control: str, segment_col: str, alpha: float = 0
 # ---------------------------------------------------------------- files
 
 EXPERIMENT_SYNONYMS: dict[str, tuple[str, ...]] = {
-    "variant": ("variant", "group", "arm", "treatment", "bucket", "version", "cell", "分组", "组别"),
+    "variant": ("variant", "group", "arm", "treatment", "bucket", "version", "cell", "cohort", "分组", "组别"),
     "converted": ("converted", "conversion", "purchased", "bought", "outcome", "success", "转化"),
     "revenue": ("revenue", "sales", "amount", "value", "spend", "gmv", "收入", "销售额"),
     "cost": ("cost", "contact cost", "cost per user", "成本"),
@@ -552,14 +674,19 @@ def is_aggregated(columns) -> bool:
 def load_experiment(frame: pd.DataFrame, *, variant: str | None = None, converted: str | None = None,
                     revenue: str | None = None, cost: str | None = None, discount: str | None = None,
                     pre: str | None = None, segments: tuple[str, ...] = (), cost_per_user: float | None = None,
-                    cap_percentile: float | None = None, control: str | None = None) -> Experiment:
+                    cap_percentile: float | None = None, control: str | None = None, time: str | None = None,
+                    extra: tuple[str, ...] = ()) -> Experiment:
     """A user-level or aggregated experiment frame as an :class:`Experiment`; roles not given are
-    guessed from the headers."""
+    guessed from the headers, then (arm and outcome) from the content (:func:`infer_columns`)."""
+    from .experiment_io import infer_columns
     g = guess_columns(frame.columns)
     if is_aggregated(frame.columns) and converted is None:
         return from_aggregated(frame, variant or g.get("variant", "variant"), g["users"], g["conversions"],
                                g.get("revenue_sum"), g.get("revenue_sum_sq"), cost_per_user, control)
     variant, converted = variant or g.get("variant"), converted or g.get("converted")
+    if not variant or not converted:
+        inferred = infer_columns(frame)
+        variant, converted = variant or inferred.arm, converted or inferred.outcome
     if not variant or not converted:
         missing = " and ".join(r for r, v in (("variant", variant), ("converted", converted)) if not v)
         raise DataError(f"The experiment file has no recognisable {missing} column",
@@ -567,7 +694,8 @@ def load_experiment(frame: pd.DataFrame, *, variant: str | None = None, converte
                         hint="Choose the columns by hand, or name them 'variant' and 'converted'")
     return from_users(frame, variant, converted, revenue if revenue is not None else g.get("revenue"),
                       cost if cost is not None else g.get("cost"), discount if discount is not None else g.get("discount"),
-                      pre if pre is not None else g.get("pre"), segments, cost_per_user, cap_percentile, control)
+                      pre if pre is not None else g.get("pre"), segments, cost_per_user, cap_percentile, control,
+                      time, tuple(extra))
 
 
 def rate_interval(v: VariantStats, alpha: float = 0.05) -> tuple[float, float]:

@@ -323,3 +323,28 @@ def fig_profit_curve(curve: pd.DataFrame, currency: str = "£") -> go.Figure:
     fig.update_xaxes(title_text="Customers targeted, best first (%)")
     fig.update_yaxes(title_text=f"Incremental profit ({currency})")
     return _layout(fig, f"Profit by how many to target (best: top {100 * best['share_targeted']:.0f}%)", height=380)
+
+
+def fig_effect_over_time(over_time: pd.DataFrame, treatment: str, relative: bool = True) -> go.Figure:
+    """Cumulative effect by day: the estimate with its always-valid (sequential) band and the
+    fixed-horizon interval, which is valid only once, at the planned size."""
+    k = 100 if relative else 1
+    unit = " (%)" if relative else ""
+    d = over_time
+    fig = go.Figure([
+        go.Scatter(x=d["day"], y=k * d["high"], mode="lines", line=dict(width=0), showlegend=False,
+                   hoverinfo="skip"),
+        go.Scatter(x=d["day"], y=k * d["low"], mode="lines", line=dict(width=0), fill="tonexty",
+                   fillcolor="rgba(59,110,168,0.2)", name="Always-valid interval (sequential)",
+                   hovertemplate="%{y:.1f}<extra>sequential low</extra>"),
+        go.Scatter(x=d["day"], y=k * d["fixed_low"], mode="lines", line=dict(dash="dot", color=PALETTE[1]),
+                   name="Fixed-horizon interval (valid once)"),
+        go.Scatter(x=d["day"], y=k * d["fixed_high"], mode="lines", line=dict(dash="dot", color=PALETTE[1]),
+                   showlegend=False),
+        go.Scatter(x=d["day"], y=k * d["estimate"], mode="lines+markers", line=dict(color=PALETTE[0]),
+                   name="Cumulative estimate", customdata=d["users"],
+                   hovertemplate="%{y:.1f}" + unit + " with %{customdata:,} users<extra></extra>")])
+    fig.add_hline(y=0, line_dash="dot", line_color="#999")
+    fig.update_yaxes(title_text=("Lift over the control" if relative else "Difference from the control") + unit)
+    fig.update_xaxes(title_text="Day (everything seen up to the end of the day)")
+    return _layout(fig, f"{treatment}: effect over time")

@@ -127,20 +127,42 @@ def build_parser() -> argparse.ArgumentParser:
                                    "and aggregated ones (variant, users, conversions[, revenue_sum, "
                                    "revenue_sum_sq]). Verdicts go to stdout, the full report to --out.")
     p.add_argument("input", metavar="INPUT", help="experiment results file (CSV/TSV/TXT/Excel/Parquet, gzip allowed)")
-    p.add_argument("--variant-col", required=True, help="column naming each user's variant")
-    p.add_argument("--control", required=True, help="name of the control variant (case and spacing ignored)")
-    p.add_argument("--converted-col", help="column with 1/0 (true/false, yes/no) per user; not needed for "
-                                           "aggregated files")
-    p.add_argument("--revenue-col", help="revenue per user (net of any discount)")
+    p.add_argument("--variant-col", help="column naming each user's arm (default: inferred and printed)")
+    p.add_argument("--control", help="name of the control arm, case and spacing ignored (default: the arm named "
+                                      "control, ctrl, baseline, holdout, A, 'No …'; asked for when none is)")
+    p.add_argument("--converted-col", help="yes/no outcome per user (1/0, TRUE/FALSE, yes/no; default: inferred); "
+                                           "not needed for aggregated files")
+    p.add_argument("--revenue-col", help="revenue per user, net of discounts and refunds (negative allowed)")
     p.add_argument("--cost-col", help="promotion contact cost per user")
     p.add_argument("--discount-col", help="discount given per user")
     p.add_argument("--pre-col", help="pre-period metric for variance reduction (CUPED)")
-    p.add_argument("--margin", type=float, default=0.4, help="gross margin on full price (default 0.4)")
-    p.add_argument("--cost-per-user", type=float, default=0.0,
+    p.add_argument("--user-col", help="user id column, for the integrity checks (default: inferred)")
+    p.add_argument("--time-col", help="exposure time column, for first exposure and the effect by day "
+                                      "(default: inferred)")
+    p.add_argument("--guardrail-col", action="append", default=[], metavar="COL",
+                   help="a guardrail metric column (repeatable), e.g. unsubscribed, returns")
+    p.add_argument("--lower-is-better", action="append", default=[], metavar="COL",
+                   help="a guardrail whose rise is harm (repeatable), e.g. unsubscribed")
+    p.add_argument("--ratio", metavar="NUM/DEN", help="a ratio metric by the delta method, e.g. revenue/orders")
+    p.add_argument("--clean", action="store_true",
+                   help="drop rows that conflict with the assignment and keep each user's first exposure")
+    p.add_argument("--sequential", action="store_true",
+                   help="also give always-valid (sequential) intervals and p-values, valid at every look")
+    p.add_argument("--tuning", type=float, default=5000.0,
+                   help="sequential tuning parameter: users (both arms) where the interval is tightest (default 5000)")
+    p.add_argument("--split", metavar="NAME=SHARE,…", help="planned split for the sample-ratio check, e.g. "
+                                                              "control=0.9,promo=0.1 (default: equal shares)")
+    p.add_argument("--cap", type=float, metavar="P", help="cap revenue at this percentile, e.g. 99 (default: no cap)")
+    p.add_argument("--segment-col", action="append", default=[], metavar="COL",
+                   help="break conversion down by this column (repeatable)")
+    p.add_argument("--alternative", choices=["two-sided", "greater", "less"], default="two-sided",
+                   help="two-sided (default), greater (treatment better) or less (treatment worse)")
+    p.add_argument("--margin", type=float, help="gross margin on full price (default 0.4, named as a default)")
+    p.add_argument("--cost-per-user", type=float,
                    help="contact cost per treated user when there is no cost column (default 0)")
     p.add_argument("--alpha", type=float, default=0.05, help="significance level (default 0.05)")
     p.add_argument("--adjust", choices=["holm", "fdr_bh", "none"], default="holm",
-                   help="multiple-testing adjustment (default holm)")
+                   help="multiple-testing adjustment across arms, and across arms x guardrails (default holm)")
     p.add_argument("--currency", default="£", help="currency symbol in the verdicts (default £)")
     p.add_argument("--out", required=True, help="report file to write (.json)")
 
@@ -220,29 +242,65 @@ def _rules(args: argparse.Namespace) -> int:
 
 @command("abtest")
 def _abtest(args: argparse.Namespace) -> int:
-    from .abtest import compare_all, cuped, load_experiment, sample_ratio
+    from .abtest import by_segment, cuped, format_p
+    from .experiment_run import parse_split, run_experiment
     from .export import to_json_text
     from .io import read_table
-    from .report import report_dict
-    from .roi import compute_roi, verdict
     frame = read_table(args.input).frame
-    exp = load_experiment(frame, variant=args.variant_col, converted=args.converted_col,
-                          revenue=args.revenue_col or "", cost=args.cost_col or "", discount=args.discount_col or "",
-                          pre=args.pre_col or "", cost_per_user=args.cost_per_user, control=args.control)
-    comps = compare_all(exp, args.control, args.alpha, args.adjust)
-    rois = [compute_roi(exp, c, args.margin, args.alpha) for c in comps]
-    srm = sample_ratio(exp)
-    report = report_dict(exp, comps[0].control, comps, rois, srm, args.alpha, args.adjust, args.margin)
+    ratio = None
+    if args.ratio:
+        num, _, den = args.ratio.partition("/")
+        if not num.strip() or not den.strip():
+            raise DataError(f"--ratio {args.ratio!r} is not NUMERATOR/DENOMINATOR", hint="Write e.g. --ratio revenue/orders")
+        ratio = (num.strip(), den.strip())
+    run = run_experiment(frame, variant=args.variant_col, control=args.control, converted=args.converted_col,
+                         revenue=args.revenue_col, cost=args.cost_col, discount=args.discount_col, pre=args.pre_col,
+                         user=args.user_col, time=args.time_col, segments=tuple(args.segment_col),
+                         guardrails=tuple(args.guardrail_col), lower_is_better=tuple(args.lower_is_better),
+                         ratio=ratio, clean=args.clean, sequential=args.sequential, tuning=args.tuning,
+                         split=parse_split(args.split), cap=args.cap, alternative=args.alternative, alpha=args.alpha,
+                         adjust=args.adjust, margin=args.margin, cost_per_user=args.cost_per_user)
+    report = run.report(args.currency)
+    exp = run.exp
     if exp.has_pre and exp.has_revenue:
-        cu = cuped(exp, args.control, args.alpha)
+        cu = cuped(exp, run.control, args.alpha)
         report["cuped"] = {"theta": cu.theta, "variance_saved": cu.variance_saved,
                            "comparisons": [c.to_dict() for c in cu.comparisons]}
+    if args.segment_col:
+        report["segments"] = {c: by_segment(exp, run.control, c, args.alpha).to_dict("records")
+                              for c in args.segment_col}
     Path(args.out).write_text(to_json_text(report) + "\n", encoding="utf-8")
-    if srm.mismatch:
-        print(f"WARNING: sample ratio mismatch (p = {srm.p_value:.2g}); the results may be biased.")
-    for c, r in zip(comps, rois, strict=True):
-        print(verdict(c, r, args.currency, args.alpha))
+    if run.guess is not None and (not args.variant_col or not args.control or not args.converted_col):
+        used = ", ".join(f"{k} {run.columns[k]}" for k in ("revenue", "cost", "discount", "pre") if run.columns.get(k))
+        print(f"Inferred: {run.guess.describe()} (used: arms {run.columns['arm']}, control {run.control}, outcome "
+              f"{run.columns['outcome']}{', ' + used if used else ''})")
+    if run.integrity is not None and run.integrity.problems:
+        state = (f"cleaned: {run.integrity.removed_rows:,} rows removed" if run.integrity.cleaned
+                 else "not cleaned (use --clean)")
+        print(f"Integrity: {'; '.join(run.integrity.lines())} — {state}.")
+    if args.cap is not None:
+        for note in exp.notes:
+            if "capped" in note:
+                print(note)
+    if run.srm.mismatch:
+        split = "the planned split" if run.planned_split else "an assumed equal split (give --split if it was planned otherwise)"
+        print(f"WARNING: sample ratio mismatch against {split} ({format_p(run.srm.p_value)}); the results may be biased.")
+    for c, r in zip(run.comparisons, run.rois, strict=True):
+        seq = (report["comparisons"][[x.treatment for x in run.comparisons].index(c.treatment)]["sequential"] or {})
+        print(verdict_line(c, r, args, seq.get("relative")))
+    if run.sequential:
+        print(f"Sequential: always-valid intervals (tuning {run.sequential['tuning']:g}, {run.sequential['adjustment']}).")
+    if run.metrics is not None and (args.guardrail_col or args.ratio):
+        print(f"Guardrails ({run.adjust} across {int(run.metrics['family_size'].max())} comparisons):")
+        for line in run.metrics.loc[run.metrics["role"] == "guardrail", "reading"]:
+            print(f"  {line}")
     return 0
+
+
+def verdict_line(c, r, args: argparse.Namespace, seq: dict | None) -> str:
+    from .roi import verdict
+    from .sequential import SequentialResult
+    return verdict(c, r, args.currency, args.alpha, SequentialResult(**seq) if seq else None)
 
 
 @command("sample")

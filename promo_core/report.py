@@ -10,38 +10,63 @@ from dataclasses import asdict
 
 import pandas as pd
 
-from .abtest import Comparison, Experiment, SampleRatio
+from .abtest import Comparison, Experiment, SampleRatio, format_p
 from .roi import Roi, verdict
 
 
-def report_dict(exp: Experiment, control: str, comparisons: list[Comparison], rois: list[Roi],
-                srm: SampleRatio, alpha: float, adjust: str, margin: float) -> dict:
-    """The report.json contract: per variant n, conversions, rate, revenue mean; per comparison
-    with the control the absolute and relative difference, their intervals, p-values and ROI."""
+def _ci(iv) -> list | None:
+    """[low, high]; an infinite end (one-sided) or a missing interval is written as null."""
+    return None if iv is None else [iv.low, iv.high]
+
+
+def comparison_record(c: Comparison, r: Roi, alpha: float, currency: str = "£", sequential=None) -> dict:
+    """One comparison in the report: the same keys for every comparison (null where not available)."""
     return {
-        "control": control, "confidence_level": 1 - alpha, "p_value_adjustment": adjust, "margin": margin,
+        "treatment": c.treatment, "control": c.control, "metric": c.metric, "alternative": c.alternative,
+        "rate_control": c.rate_control, "rate_treatment": c.rate_treatment,
+        "abs_diff": c.abs_diff, "abs_diff_ci": _ci(c.abs_ci), "rel_lift": c.rel_lift, "rel_lift_ci": _ci(c.rel_ci),
+        "confidence": c.confidence, "p_value": c.p_value, "p_adjusted": c.p_adjusted,
+        "abs_diff_ci_adjusted": _ci(c.abs_ci_adjusted), "rel_lift_ci_adjusted": _ci(c.rel_ci_adjusted),
+        "confidence_adjusted": c.confidence_adjusted,
+        "revenue_diff": c.revenue_diff, "revenue_diff_ci": _ci(c.revenue_ci), "revenue_p_value": c.revenue_p,
+        "revenue_diff_bootstrap_ci": _ci(c.revenue_bootstrap_ci),
+        "revenue_per_buyer_diff": c.buyer_diff, "revenue_per_buyer_diff_ci": _ci(c.buyer_ci),
+        "revenue_per_buyer_p_value": c.buyer_p,
+        "chance_to_beat_control": c.chance_to_beat, "expected_loss": c.expected_loss,
+        "sequential": sequential, "roi": r.to_dict() | {"roi_ci": _ci(r.roi_ci)},
+        "verdict": verdict(c, r, currency, alpha), "ok": c.ok, "notes": list(c.notes) + list(r.notes)}
+
+
+def report_dict(exp: Experiment, control: str, comparisons: list[Comparison], rois: list[Roi],
+                srm: SampleRatio, alpha: float, adjust: str, margin: float, *, integrity: dict | None = None,
+                sequential: dict | None = None, metrics: pd.DataFrame | None = None, columns: dict | None = None,
+                planned_split: dict | None = None, currency: str = "£") -> dict:
+    """The report.json contract (DESIGN.md): per variant n, conversions, rate, revenue per user and
+    per buyer; per comparison with the control (one schema, see :func:`comparison_record`) the
+    absolute and relative difference, their intervals (raw and adjusted like the p), p-values (raw
+    and adjusted), revenue per user and per buyer, ROI with its interval; the ``integrity`` object;
+    the sequential results when asked (``sequential``: {"tuning", "alpha", "by_treatment":
+    {name: {"absolute": …, "relative": …}}}); every metric (primary and guardrails) with its family."""
+    seq_by = (sequential or {}).get("by_treatment", {})
+    return {
+        "control": control, "metric": exp.metric, "confidence_level": 1 - alpha, "p_value_adjustment": adjust,
+        "margin": margin, "columns": columns or {},
         "variants": [{"name": v.name, "n": v.n, "conversions": v.conversions, "rate": v.rate,
                       "revenue_mean": v.revenue_mean, "revenue_per_buyer": v.buyer_mean,
                       "cost": v.cost_sum, "discount": v.discount_sum} for v in exp.variants.values()],
-        "sample_ratio": asdict(srm) | {"mismatch": srm.mismatch},
-        "comparisons": [
-            {"treatment": c.treatment, "control": c.control, "abs_diff": c.abs_diff,
-             "abs_diff_ci": [c.abs_ci.low, c.abs_ci.high], "rel_lift": c.rel_lift,
-             "rel_lift_ci": [c.rel_ci.low, c.rel_ci.high], "p_value": c.p_value, "p_adjusted": c.p_adjusted,
-             "revenue_diff": c.revenue_diff,
-             "revenue_diff_ci": [c.revenue_ci.low, c.revenue_ci.high] if c.revenue_ci else None,
-             "revenue_p_value": c.revenue_p,
-             "revenue_diff_bootstrap_ci": ([c.revenue_bootstrap_ci.low, c.revenue_bootstrap_ci.high]
-                                           if c.revenue_bootstrap_ci else None),
-             "chance_to_beat_control": c.chance_to_beat, "expected_loss": c.expected_loss,
-             "roi": r.to_dict(), "verdict": verdict(c, r, alpha=alpha), "ok": c.ok, "notes": list(c.notes)}
-            for c, r in zip(comparisons, rois, strict=True)],
+        "sample_ratio": asdict(srm) | {"mismatch": srm.mismatch, "planned_split": planned_split or "equal (assumed)"},
+        "integrity": integrity,
+        "comparisons": [comparison_record(c, r, alpha, currency, seq_by.get(c.treatment))
+                        for c, r in zip(comparisons, rois, strict=True)],
+        "sequential": None if sequential is None else {k: v for k, v in sequential.items() if k != "by_treatment"},
+        "metrics": [] if metrics is None else metrics.to_dict("records"),
         "notes": list(exp.notes),
     }
 
 
 def report_html(title: str, exp: Experiment, control: str, comparisons: list[Comparison], rois: list[Roi],
-                srm: SampleRatio, figures: list, currency: str = "£", alpha: float = 0.05) -> str:
+                srm: SampleRatio, figures: list, currency: str = "£", alpha: float = 0.05,
+                integrity_lines: list[str] = (), sequential: dict | None = None) -> str:
     """A one-page HTML report (plotly.js embedded once, so it opens offline)."""
     esc = html.escape
     parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>{esc(title)}</title>",
@@ -51,17 +76,25 @@ def report_html(title: str, exp: Experiment, control: str, comparisons: list[Com
              ".verdict{font-size:1.1em;margin:.6em 0}</style></head><body>",
              f"<h1>{esc(title)}</h1>"]
     if srm.mismatch:
-        parts.append(f"<p class='warn'><b>Sample ratio mismatch</b> (p = {srm.p_value:.2g}): the variants did not get "
+        parts.append(f"<p class='warn'><b>Sample ratio mismatch</b> ({format_p(srm.p_value)}): the variants did not get "
                      "the planned share of users, so the randomisation may be broken. Do not trust the results "
                      "below until the cause is found.</p>")
+    if integrity_lines:
+        parts.append("<h2>Assignment checks</h2><ul>" + "".join(f"<li>{esc(x)}</li>" for x in integrity_lines)
+                     + "</ul>")
     parts.append("<h2>Verdict</h2>")
+    seq_by = (sequential or {}).get("by_treatment", {})
     for c, r in zip(comparisons, rois, strict=True):
-        parts.append(f"<p class='verdict'>{esc(verdict(c, r, currency, alpha))}</p>")
+        seq = None
+        if c.treatment in seq_by:
+            from .sequential import SequentialResult
+            seq = SequentialResult(**seq_by[c.treatment]["relative"])
+        parts.append(f"<p class='verdict'>{esc(verdict(c, r, currency, alpha, seq))}</p>")
     summary = exp.summary()
     parts.append("<h2>Variants</h2>" + summary.to_html(index=False, escape=True, float_format=lambda x: f"{x:,.4f}"))
     rows = [{"treatment": c.treatment, "control rate": f"{c.rate_control:.2%}", "treatment rate": f"{c.rate_treatment:.2%}",
              "difference": f"{c.abs_diff:+.2%}", "interval": f"{c.abs_ci.low:+.2%} to {c.abs_ci.high:+.2%}",
-             "relative lift": f"{c.rel_lift:+.1%}", "p (adjusted)": f"{c.p_adjusted:.4f}",
+             "relative lift": f"{c.rel_lift:+.1%}", "p (adjusted)": format_p(c.p_adjusted).removeprefix("p ").removeprefix("= "),
              "chance to beat control": f"{c.chance_to_beat:.1%}" if c.chance_to_beat is not None else "",
              "incremental profit": "" if r.incremental_profit is None else f"{currency}{r.incremental_profit:,.0f}",
              "ROI": "" if r.roi is None else f"{r.roi:+.2f}"} for c, r in zip(comparisons, rois, strict=True)]

@@ -12,6 +12,15 @@ mean contribution of the control) × treated users, with a Welch interval; ROI =
 promotion cost (discounts + contact costs in the treatment, less any in the control).
 
 With aggregated data (no discount per user) the contribution is revenue × margin − contact cost.
+
+The cost of the promotion is random too (how many discounts were redeemed, and on which orders), so
+the ROI interval is Fieller's interval for the ratio of two differences of means,
+ROI = Δ contribution ÷ Δ cost, with the covariance of contribution and cost within each arm:
+the set of r with (ΔP − r ΔC)² ≤ z² (V_P − 2 r V_PC + r² V_C). When the cost's own interval reaches
+zero (ΔC² ≤ z² V_C) the set is unbounded and the ROI interval is reported as "unbounded" rather than
+as a finite range. A percentile bootstrap over users that re-estimates both profit and cost in
+each resample (:func:`roi_bootstrap`) checks it. With aggregated data the cost is known exactly
+and Fieller's interval is the profit interval divided by the cost.
 """
 
 from __future__ import annotations
@@ -19,9 +28,10 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 
+import numpy as np
 from scipy import stats
 
-from .abtest import Comparison, Experiment, Interval, welch
+from .abtest import Comparison, Experiment, Interval, format_p, welch
 from .schema import DataError
 
 
@@ -44,13 +54,70 @@ class Roi:
     chance_profit_positive: float | None
     break_even_lift: float | None
     notes: tuple[str, ...] = ()
+    roi_unbounded: bool = False
+    cost_ci: Interval | None = None            # incremental cost per treated user × treated users
+    margin_is_default: bool = False
+    contact_cost: float | None = None          # per treated user, when it came from a setting
+    contact_is_default: bool = False
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
-def compute_roi(exp: Experiment, cmp: Comparison, margin: float = 0.3, alpha: float = 0.05) -> Roi:
-    """ROI of ``cmp.treatment`` against ``cmp.control`` (see the module docstring)."""
+def fieller(dp: float, dc: float, vp: float, vc: float, vpc: float, alpha: float = 0.05
+            ) -> tuple[Interval | None, bool]:
+    """Fieller's interval for dp / dc: (interval, unbounded). ``unbounded`` is True (and the
+    interval None) when dc's own interval reaches zero, i.e. dc² ≤ z² vc."""
+    z2 = stats.norm.ppf(1 - alpha / 2) ** 2
+    a = dc ** 2 - z2 * vc
+    if a <= 0:
+        return None, True
+    b = -2 * (dp * dc - z2 * vpc)
+    c = dp ** 2 - z2 * vp
+    disc = b ** 2 - 4 * a * c
+    if disc < 0:  # cannot happen when a > 0 and the covariance matrix is valid; guard rounding
+        disc = 0.0
+    r1, r2 = (-b - math.sqrt(disc)) / (2 * a), (-b + math.sqrt(disc)) / (2 * a)
+    return Interval(min(r1, r2), max(r1, r2)), False
+
+
+def _contributions(exp: Experiment, margin: float):
+    u = exp.users
+    contrib = (u["revenue"] + u["discount"]) * margin - u["discount"] - u["cost"]
+    cost = u["discount"] + u["cost"]
+    return contrib.to_numpy(float), cost.to_numpy(float), u["variant"].to_numpy()
+
+
+def roi_bootstrap(exp: Experiment, treatment: str, control: str, margin: float, alpha: float = 0.05,
+                  n_resamples: int = 2000, seed: int = 0) -> tuple[Interval | None, float]:
+    """Percentile bootstrap of ROI over users (resampled within each arm), re-estimating both the
+    incremental profit and the incremental cost each time. Returns (interval or None when more than
+    alpha/2 of the resampled costs are 0 or less — unbounded —, share of such resamples)."""
+    if exp.users is None or not exp.has_revenue:
+        raise DataError("The ROI bootstrap needs user rows with revenue", hint="Upload the user-level file")
+    contrib, cost, variant = _contributions(exp, margin)
+    rng = np.random.default_rng(seed)
+    parts = []
+    for name in (treatment, control):
+        sel = variant == name
+        y, x = contrib[sel], cost[sel]
+        idx = rng.integers(0, len(y), (n_resamples, len(y)))
+        parts.append((y[idx].mean(axis=1), x[idx].mean(axis=1)))
+    dp, dc = parts[0][0] - parts[1][0], parts[0][1] - parts[1][1]
+    bad = float((dc <= 0).mean())
+    if bad > alpha / 2:
+        return None, bad
+    ratio = dp[dc > 0] / dc[dc > 0]
+    return Interval(float(np.quantile(ratio, alpha / 2)), float(np.quantile(ratio, 1 - alpha / 2))), bad
+
+
+def compute_roi(exp: Experiment, cmp: Comparison, margin: float = 0.3, alpha: float = 0.05, *,
+                margin_is_default: bool = False, contact_cost: float | None = None,
+                contact_is_default: bool = False) -> Roi:
+    """ROI of ``cmp.treatment`` against ``cmp.control`` (see the module docstring).
+
+    ``margin_is_default`` / ``contact_cost`` / ``contact_is_default`` only describe where the
+    figures came from, so the verdict can say which money assumptions the user never gave."""
     if not 0 < margin <= 1:
         raise DataError(f"The gross margin must be between 0% and 100%; got {margin!r}", hint="Try 30%")
     t, c = exp.variants[cmp.treatment], exp.variants[cmp.control]
@@ -61,10 +128,13 @@ def compute_roi(exp: Experiment, cmp: Comparison, margin: float = 0.3, alpha: fl
     cost_c = (c.discount_sum + c.cost_sum) / c.n if c.n else 0.0
     promo_cost = max(cost_t - cost_c, 0.0) * n_t
     notes = []
+    labels = {"margin_is_default": margin_is_default, "contact_cost": contact_cost,
+              "contact_is_default": contact_is_default}
     if not exp.has_revenue or cmp.revenue_diff is None:
-        return Roi(cmp.treatment, cmp.control, margin, n_t, "conversions only", inc_conv, conv_ci, None, None,
-                   promo_cost, None, None, None, None, None, None,
-                   ("Without a revenue column only incremental conversions can be estimated",))
+        return Roi(cmp.treatment, cmp.control, margin, n_t, f"{_metric_label(cmp.metric)} only", inc_conv, conv_ci,
+                   None, None, promo_cost, None, None, None, None, None, None,
+                   (f"Without a revenue column only the change in {_metric_label(cmp.metric)} can be estimated; "
+                    "no money figure is given",), **labels)
     inc_rev = cmp.revenue_diff * n_t
     rev_ci = Interval(cmp.revenue_ci.low * n_t, cmp.revenue_ci.high * n_t)
     if exp.users is not None:
@@ -73,6 +143,11 @@ def compute_roi(exp: Experiment, cmp: Comparison, margin: float = 0.3, alpha: fl
         yt, yc = contrib[u["variant"] == t.name].to_numpy(), contrib[u["variant"] == c.name].to_numpy()
         d, ci, _ = welch(yt.mean(), yt.var(ddof=1), len(yt), yc.mean(), yc.var(ddof=1), len(yc), alpha)
         se = math.sqrt(yt.var(ddof=1) / len(yt) + yc.var(ddof=1) / len(yc))
+        cost = (u["discount"] + u["cost"]).to_numpy(float)
+        xt, xc = cost[(u["variant"] == t.name).to_numpy()], cost[(u["variant"] == c.name).to_numpy()]
+        vc = xt.var(ddof=1) / len(xt) + xc.var(ddof=1) / len(xc)
+        vpc = np.cov(yt, xt, ddof=1)[0, 1] / len(yt) + np.cov(yc, xc, ddof=1)[0, 1] / len(yc)
+        vp = se ** 2
         basis = "per-user contribution: (revenue + discount) × margin − discount − contact cost"
         buyers_t, buyers_c = u[(u["variant"] == t.name) & (u["converted"] == 1)], u[(u["variant"] == c.name) & (u["converted"] == 1)]
         break_even = _break_even(buyers_t, buyers_c, margin, t, c)
@@ -82,6 +157,7 @@ def compute_roi(exp: Experiment, cmp: Comparison, margin: float = 0.3, alpha: fl
         mc = c.revenue_mean * margin - c.cost_sum / c.n
         d, ci, _ = welch(mt, vt * margin ** 2, t.n, mc, vc * margin ** 2, c.n, alpha)
         se = math.sqrt(margin ** 2 * (vt / t.n + vc / c.n))
+        vp, vc, vpc = se ** 2, 0.0, 0.0
         basis = "revenue × margin − contact cost (aggregated data: discounts not known per user)"
         break_even = None
         notes.append("Aggregated data: the discount given is not known, so profit counts only the margin on "
@@ -89,13 +165,21 @@ def compute_roi(exp: Experiment, cmp: Comparison, margin: float = 0.3, alpha: fl
     profit = d * n_t
     profit_ci = Interval(ci.low * n_t, ci.high * n_t)
     chance = float(stats.norm.cdf(d / se)) if se > 0 else float(d > 0)
+    dc = cost_t - cost_c
+    zc = stats.norm.ppf(1 - alpha / 2) * math.sqrt(vc)
+    cost_ci = Interval(float((dc - zc) * n_t), float((dc + zc) * n_t))
+    unbounded = False
     if promo_cost > 0:
-        roi, roi_ci = profit / promo_cost, Interval(profit_ci.low / promo_cost, profit_ci.high / promo_cost)
+        roi = profit / promo_cost
+        roi_ci, unbounded = fieller(d, dc, vp, vc, vpc, alpha)
+        if unbounded:
+            notes.append("The ROI interval is unbounded: the promotion's own cost is not clearly above zero "
+                         f"(its {1 - alpha:.0%} interval reaches 0), so profit per unit of cost cannot be pinned down")
     else:
         roi, roi_ci = None, None
         notes.append("The promotion cost nothing measurable (no discount or contact cost), so ROI is undefined")
     return Roi(cmp.treatment, cmp.control, margin, n_t, basis, inc_conv, conv_ci, inc_rev, rev_ci, promo_cost,
-               profit, profit_ci, roi, roi_ci, chance, break_even, tuple(notes))
+               profit, profit_ci, roi, roi_ci, chance, break_even, tuple(notes), unbounded, cost_ci, **labels)
 
 
 def _break_even(buyers_t, buyers_c, margin: float, t, c) -> float | None:
@@ -119,29 +203,72 @@ def _pct(x: float, signed: bool = False) -> str:
     return f"{x:+.0%}" if signed else f"{x:.1%}"
 
 
-def verdict(cmp: Comparison, roi: Roi | None = None, currency: str = "£", alpha: float = 0.05) -> str:
-    """One plain sentence (two with ROI) a manager can read aloud."""
+def _metric_label(metric: str) -> str:
+    """The outcome's own name; 'conversion' only for a conversion column."""
+    return "conversion" if metric.strip().casefold() in ("converted", "conversion", "conversions", "convert") \
+        else metric
+
+
+def _level(conf: float) -> str:
+    return f"{100 * conf:.4g}%"
+
+
+def _range(lo: float, hi: float) -> str:
+    if math.isinf(hi) and not math.isinf(lo):
+        return f"{_pct(lo, True)} or more"
+    if math.isinf(lo) and not math.isinf(hi):
+        return f"{_pct(hi, True)} or less"
+    return f"{_pct(lo, True)} to {_pct(hi, True)}"
+
+
+def money_assumptions(roi: Roi, currency: str = "£") -> str:
+    """'margin 40% (default) and contact cost £0.15 per treated user (default)': what the money
+    figures rest on, saying which values the user never gave."""
+    parts = [f"gross margin {roi.margin:.0%}" + (" (the default — set your own)" if roi.margin_is_default else "")]
+    if roi.contact_cost is not None:
+        parts.append(f"contact cost {currency}{roi.contact_cost:,.2f} per treated user"
+                     + (" (the default — set your own)" if roi.contact_is_default else ""))
+    return " and ".join(parts)
+
+
+def verdict(cmp: Comparison, roi: Roi | None = None, currency: str = "£", alpha: float = 0.05,
+            sequential=None) -> str:
+    """One plain sentence (two with ROI) a manager can read aloud.
+
+    The interval beside the p-value is adjusted the same way (``rel_ci_adjusted``); with
+    ``sequential`` (a relative :class:`~promo_core.sequential.SequentialResult`) the always-valid
+    interval and p-value are used instead."""
     if not cmp.ok and math.isnan(cmp.abs_diff):
         return f"{cmp.treatment} cannot be compared with {cmp.control}: {cmp.notes[0] if cmp.notes else 'no data'}."
     moved = "raised" if cmp.abs_diff > 0 else "lowered" if cmp.abs_diff < 0 else "did not change"
-    level = int(round(100 * (1 - alpha)))
-    lift = ("" if math.isnan(cmp.rel_lift) else
-            f" ({_pct(cmp.rel_lift, True)}, {level}% CI {_pct(cmp.rel_ci.low, True)} to {_pct(cmp.rel_ci.high, True)})")
-    p = cmp.p_adjusted
-    p_text = "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+    metric = _metric_label(cmp.metric)
+    if sequential is not None and sequential.ok:
+        p, lo, hi, conf = sequential.p_value, sequential.ci_low, sequential.ci_high, 1 - sequential.alpha
+        how, p_name = "always-valid ", "sequential "
+    else:
+        ci = cmp.rel_ci_adjusted or cmp.rel_ci
+        p, lo, hi = cmp.p_adjusted, ci.low, ci.high
+        conf = cmp.confidence_adjusted if cmp.rel_ci_adjusted is not None else cmp.confidence
+        how = "" if p == cmp.p_value else "adjusted "
+        p_name = "" if p == cmp.p_value else "adjusted "
+    lift = ("" if math.isnan(cmp.rel_lift) or math.isnan(lo) else
+            f" ({_pct(cmp.rel_lift, True)}, {how}{_level(conf)} CI {_range(lo, hi)})")
     chance = ("the gain is unlikely to be chance" if cmp.abs_diff > 0 else "the drop is unlikely to be chance") \
         if p < alpha else "the difference could well be chance"
-    text = (f"{cmp.treatment} {moved} conversion from {_pct(cmp.rate_control)} to {_pct(cmp.rate_treatment)}"
-            f"{lift}; {chance} ({p_text}).")
+    text = (f"{cmp.treatment} {moved} {metric} from {_pct(cmp.rate_control)} to {_pct(cmp.rate_treatment)}"
+            f"{lift}; {chance} ({p_name}{format_p(p)}).")
     if roi is not None and roi.roi is not None:
-        r, lo, hi = roi.roi, roi.roi_ci.low, roi.roi_ci.high
+        r = roi.roi
         made = "made" if r >= 0 else "lost"
         costs = "discounts and contact costs" if roi.basis.startswith("per-user") else "contact costs (discounts not known)"
-        text += (f" After {costs} it {made} {currency}{abs(r):.2f} per {currency}1 spent "
-                 f"({level}% CI {_money(lo, currency)} to {_money(hi, currency)}); chance it made money: "
-                 f"{roi.chance_profit_positive:.0%}.")
+        ci = ("the interval is unbounded because the cost itself is not clearly above zero" if roi.roi_unbounded
+              else f"{int(round(100 * (1 - alpha)))}% CI {_money(roi.roi_ci.low, currency)} to "
+                   f"{_money(roi.roi_ci.high, currency)}")
+        text += (f" After {costs}, with {money_assumptions(roi, currency)}, it {made} {currency}{abs(r):.2f} per "
+                 f"{currency}1 spent ({ci}); chance it made money: {roi.chance_profit_positive:.0%}.")
     elif roi is not None and roi.incremental_profit is not None:
-        text += f" Incremental profit: {_money(roi.incremental_profit, currency)}."
+        text += (f" Incremental profit, with {money_assumptions(roi, currency)}: "
+                 f"{_money(roi.incremental_profit, currency)}.")
     return text
 
 

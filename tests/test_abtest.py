@@ -203,9 +203,9 @@ def test_labels_with_odd_spacing_and_case():
     (pd.DataFrame({"variant": ["a", "a"], "converted": [1, 0]}), {}, "only one variant"),
     (pd.DataFrame({"variant": ["a", "b"], "converted": [1, 0]}), {"control": "z"}, "no variant called 'z'"),
     (pd.DataFrame({"variant": ["a", "b"], "converted": [1, 7]}), {}, "must say whether"),
-    (pd.DataFrame({"variant": ["a", "b"], "converted": [1, 0], "revenue": [5, -3]}), {}, "negative"),
+    (pd.DataFrame({"variant": ["a", "b"], "converted": [1, 0], "cost": [5, -3]}), {}, "negative"),
     (pd.DataFrame({"variant": ["a", "b"], "users": [10, 10], "conversions": [3, 12]}), {}, "more conversions than users"),
-    (pd.DataFrame({"x": ["a", "b"], "y": [1, 0]}), {}, "no recognisable variant and converted"),
+    (pd.DataFrame({"x": [1.5, 2.5, 3.5], "y": [3.2, 4.1, 5.0]}), {}, "no recognisable converted column"),
 ])
 def test_bad_input(frame, kwargs, match):
     with pytest.raises(DataError, match=match):
@@ -221,3 +221,31 @@ def test_empty_arm_and_no_conversions_are_flagged_not_raised():
     exp = from_aggregated(pd.DataFrame({"variant": ["a", "b", "c"], "users": [100, 0, 100], "conversions": [5, 0, 7]}))
     res = compare_all(exp, "a")
     assert not res[0].ok and res[1].ok and not math.isnan(res[1].p_adjusted)
+
+
+@pytest.mark.parametrize("p, text", [(0.0086, "p = 0.0086"), (0.00009, "p < 0.0001"), (0.216, "p = 0.22"),
+                                     (0.04999, "p = 0.04999"), (0.0421, "p = 0.042"), (1.0, "p = 1"),
+                                     (0.9971, "p > 0.99"), (float("nan"), "p not available")])
+def test_format_p(p, text):
+    from promo_core.abtest import format_p
+    assert format_p(p) == text
+
+
+def test_srm_p_shown_with_two_significant_digits():
+    from promo_core.abtest import format_p
+    # 5,000 vs 5,260 at 50/50 gives p ≈ 0.0102 -> "0.01"; 5,000 vs 5,270 gives 0.0086, no longer "passed (p = 0.01)"
+    exp = from_aggregated(pd.DataFrame({"variant": ["a", "b"], "users": [5000, 5270], "conversions": [1, 1]}))
+    srm = sample_ratio(exp)
+    assert srm.p_value == pytest.approx(stats.chisquare([5000, 5270]).pvalue)
+    assert format_p(srm.p_value) == f"p = {float(f'{srm.p_value:.2g}'):g}" and srm.p_value < 0.01
+
+
+def test_mde_is_bounded_near_one():
+    assert mde_conversion(0.99, 100) == math.inf
+    assert 0 < mde_conversion(0.5, 100) < 1 and mde_conversion(0.5, 100) <= 1 / 0.5 - 1
+
+
+def test_negative_revenue_is_net_revenue():
+    frame = pd.DataFrame({"variant": ["a", "a", "b", "b"], "converted": [1, 1, 1, 0], "revenue": [20.0, -5.0, 10.0, 0]})
+    exp = from_users(frame, "variant", "converted", "revenue")
+    assert exp.variants["a"].revenue_sum == 15.0 and exp.variants["a"].revenue_sum_sq == 425.0

@@ -1,4 +1,4 @@
-"""Cached A/B computations for the A/B tests page."""
+"""Cached A/B computations and the A/B page's tables."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from promo_core.abtest import compare_all, load_experiment
+from promo_core.experiment_io import infer_columns
+from promo_core.experiment_run import run_experiment
 from promo_core.io import read_table
-from promo_core.roi import compute_roi
 
 from .state import CACHE_TTL, MAX_UPLOAD_BYTES, ROOT
 
@@ -23,19 +23,130 @@ def read_experiment(data: bytes | None, name: str) -> pd.DataFrame:
     return raw.frame
 
 
+@st.cache_data(show_spinner=False, max_entries=8, ttl=CACHE_TTL)
+def infer(frame: pd.DataFrame):
+    """What the file's columns probably mean (arms, control, outcome, revenue, user, time)."""
+    return infer_columns(frame)
+
+
 @st.cache_data(show_spinner=False, max_entries=16, ttl=CACHE_TTL)
 def analyse(frame: pd.DataFrame, roles: tuple, control: str, alpha: float, adjust: str, margin: float,
-            cost_per_user: float, cap: float | None, segment_map: pd.DataFrame | None):
-    """Experiment, comparisons and ROI for one set of choices."""
+            cost_per_user: float, cap: float | None, segment_map: pd.DataFrame | None, *, clean: bool = False,
+            sequential: bool = False, tuning: float = 5000.0, alternative: str = "two-sided",
+            split: tuple | None = None, margin_default: bool = False, contact_default: bool = False):
+    """One analysis (:func:`promo_core.experiment_run.run_experiment`) for one set of choices."""
     roles = dict(roles)
     segments = tuple(roles.pop("segments", ()))
+    guardrails = tuple(roles.pop("guardrails", ()))
     frame = frame.copy()
     if segment_map is not None and "user_id" in frame:
         frame["PromoScope segment"] = frame["user_id"].astype(str).map(
             segment_map.set_index("user_id")["segment"]).fillna("(not in the dataset)")
         segments = (*segments, "PromoScope segment")
-    exp = load_experiment(frame, segments=segments, cost_per_user=cost_per_user, cap_percentile=cap,
-                          control=control, **roles)
-    comparisons = compare_all(exp, control, alpha, adjust)
-    rois = [compute_roi(exp, c, margin, alpha) for c in comparisons]
-    return exp, comparisons, rois
+    return run_experiment(frame, segments=segments, guardrails=guardrails, control=control, clean=clean,
+                          sequential=sequential, tuning=tuning, split=dict(split) if split else None, cap=cap,
+                          alternative=alternative, alpha=alpha, adjust=adjust,
+                          margin=None if margin_default else margin, cost_per_user=cost_per_user,
+                          contact_is_default=contact_default, **roles)
+
+
+def comparison_table(comps) -> pd.DataFrame:
+    """One row per treatment: rates, differences with raw and adjusted intervals, p-values."""
+    return pd.DataFrame([{
+        "treatment": x.treatment, "rate_control": x.rate_control, "rate_treatment": x.rate_treatment,
+        "abs_diff": x.abs_diff, "abs_ci_low": x.abs_ci.low, "abs_ci_high": x.abs_ci.high, "rel_lift": x.rel_lift,
+        "low": x.rel_ci.low, "high": x.rel_ci.high, "p_value": x.p_value, "p_adjusted": x.p_adjusted,
+        "adjusted_low": x.rel_ci_adjusted.low if x.rel_ci_adjusted else None,
+        "adjusted_high": x.rel_ci_adjusted.high if x.rel_ci_adjusted else None,
+        "adjusted_level": x.confidence_adjusted, "chance_to_beat": x.chance_to_beat,
+        "expected_loss": x.expected_loss} for x in comps])
+
+
+def sequential_table(run) -> pd.DataFrame:
+    rows = []
+    for t, by in (run.sequential or {}).get("by_treatment", {}).items():
+        for diff, r in by.items():
+            rows.append({"treatment": t, "difference": diff, "estimate": r["estimate"],
+                         "always-valid low": r["ci_low"], "always-valid high": r["ci_high"],
+                         "sequential p": r["p_value"], "fixed low": r["fixed_ci_low"],
+                         "fixed high": r["fixed_ci_high"], "fixed p": r["fixed_p_value"]})
+    return pd.DataFrame(rows)
+
+
+def arm_values(frame: pd.DataFrame, column: str) -> list[str]:
+    """The arms of ``column`` as shown (trimmed), the guessed control first."""
+    values = frame[column].dropna().astype(str).str.strip()
+    return sorted(values[values != ""].unique(), key=str.casefold)
+
+
+def control_guess(arms: tuple) -> str | None:
+    from promo_core.experiment_io import guess_control
+    return guess_control(arms)
+
+
+def integrity_panel(integ, clean: bool) -> None:
+    """The integrity counts, shown before any statistic."""
+    if integ is None:
+        return
+    lines = integ.lines()
+    if not lines:
+        st.caption(f"Assignment checks passed on {integ.rows:,} rows: no repeated users, no user in two arms, "
+                   "no conflicting rows, no missing values.")
+        return
+    from ui.widgets import md
+    body = "\n".join(f"- {md(x)}" for x in lines)
+    if clean:
+        st.warning(f"**Assignment data cleaned**: {integ.removed_rows:,} of {integ.rows:,} rows removed "
+                   f"(conflicting rows, then each user's first exposure kept).\n\n{body}", icon=":material/cleaning_services:")
+    else:
+        st.warning(f"**The assignment data has problems; every row is analysed.** Switch on *Remove conflicting "
+                   f"rows* to analyse the cleaned data.\n\n{body}", icon=":material/rule:")
+
+
+def horizon_note(exp, control: str, sequential: bool) -> None:
+    """A plain warning on the fixed-horizon view until the planned sample size is reached."""
+    if sequential:
+        st.caption("Sequential (always-valid) intervals: you may look at this test as often as you like.")
+        return
+    smallest = min(v.n for v in exp.variants.values())
+    planned = st.number_input("Planned users per arm (for the fixed-horizon warning)", 0, 100_000_000, 0, 100,
+                              key="ab_planned_n", help="From the Planning tab; 0 = not planned")
+    if planned and smallest < planned:
+        st.warning(f"The smallest arm has {smallest:,} users, short of the planned {planned:,}. A fixed-horizon "
+                   "p-value is valid only once, at the planned size: checking early and stopping when it looks "
+                   "significant raises false alarms (ten looks: about 20% instead of 5%). Wait, or switch on "
+                   "Sequential.", icon=":material/schedule:")
+    elif not planned:
+        st.caption("These fixed-horizon p-values are valid once, at the planned sample size. If the test is still "
+                   "running and you are checking it, switch on Sequential.")
+
+
+def sequential_tab(run) -> None:
+    from promo_core import charts
+    if not run.sequential:
+        st.info("Switch on *Sequential* above for intervals and p-values that stay valid however often you look.")
+        return
+    st.dataframe(sequential_table(run).round(5), hide_index=True, width="stretch")
+    st.caption(f"Always-valid: {run.sequential['method']}; tuning {run.sequential['tuning']:,.0f} users; "
+               f"adjustment across treatments: {run.sequential['adjustment']}. The sequential interval is wider "
+               "than the fixed one: that is the price of looking at any time.")
+    for t, ot in run.over_time.items():
+        if len(ot):
+            st.plotly_chart(charts.fig_effect_over_time(ot, t), key=f"ab_ot_{t}")
+    if not run.over_time:
+        st.caption("Choose an exposure-time column to see the effect day by day.")
+
+
+def metrics_tab(run) -> None:
+    if run.metrics is None or run.metrics.empty:
+        st.info("Several metrics need user-level results.")
+        return
+    m = run.metrics
+    fams = m.groupby("role")["family_size"].max().to_dict()
+    st.dataframe(m.drop(columns=["reading"]).round(5), hide_index=True, width="stretch")
+    for line in m["reading"]:
+        st.caption(line)
+    st.caption(f"Multiplicity: the primary metric is adjusted across {fams.get('primary', 0)} comparison(s); the "
+               f"guardrails form a second family of {fams.get('guardrail', 0)} (treatments × guardrails), adjusted "
+               f"with {run.adjust}. Ratio metrics use the delta method; guardrails with a margin are one-sided "
+               "non-inferiority tests.")

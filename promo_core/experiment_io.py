@@ -1,0 +1,313 @@
+"""Reading experiment files as people export them: which column holds the arms, which hold the
+outcomes, which arm is the control, and whether the assignment data is clean.
+
+Column inference (:func:`infer_columns`)
+    * arms: a column with 2–10 distinct values whose smallest arm holds at least 1% of the rows and
+      that is not a yes/no column; the score prefers names like variant, group, arm, bucket,
+      version, treatment, segment, cohort (exact name over a name that merely contains one), then
+      values that name a control, then balance. Every candidate is kept so a page can offer them.
+    * outcomes: columns whose values are all 0/1, TRUE/FALSE or yes/no; the primary one is the one
+      whose name looks most like an outcome (converted, conversion, purchase, retention, …).
+    * revenue-like: numeric columns that are not yes/no, preferring names like revenue, spend, sales.
+    * user id and time stamp by name (and, for time, by content).
+Control (:func:`guess_control`)
+    An arm named control, ctrl, baseline, holdout, default, none, A, or starting "No …" / "old …";
+    otherwise ``None`` (the caller must ask).
+Integrity (:func:`check_integrity`) before any statistic
+    rows without an arm, rows without a metric value, rows that repeat a user id, users seen in
+    several arms, and rows that disagree with a column mirroring the arms 1:1 for most rows (like
+    ``landing_page`` beside ``group``). :func:`clean_assignments` removes the conflicting rows and keeps
+    each user's first exposure (by time when there is a time stamp, else by file order).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .schema import DataError, normalise
+
+ARM_NAMES = ("variant", "group", "arm", "bucket", "version", "treatment", "segment", "cohort", "cell",
+             "experiment group", "test group", "ab group", "variation", "condition", "分组", "组别")
+OUTCOME_NAMES = ("converted", "conversion", "convert", "purchased", "purchase", "bought", "ordered", "order placed",
+                 "outcome", "success", "retained", "retention", "signup", "signed up", "subscribed", "clicked",
+                 "click", "visit", "visited", "activated", "churned", "转化")
+REVENUE_NAMES = ("revenue", "spend", "sales", "amount", "gmv", "value", "order value", "net revenue", "收入", "销售额")
+USER_NAMES = ("user id", "userid", "user", "customer id", "customerid", "customer", "visitor id", "visitorid",
+              "member id", "client id", "id", "用户id")
+TIME_NAMES = ("timestamp", "time", "date", "datetime", "ts", "exposure time", "assigned at", "event time", "时间")
+CONTROL_NAMES = ("control", "ctrl", "baseline", "holdout", "hold out", "default", "none", "a", "placebo",
+                 "control group", "old", "old page", "original")
+BOOL_VALUES = {"0", "1", "0.0", "1.0", "true", "false", "yes", "no", "y", "n", "t", "f"}
+MIN_ARM_SHARE = 0.01
+MIRROR_MIN_AGREEMENT = 0.9
+
+
+def _name_score(col: str, names: tuple[str, ...]) -> int:
+    key = normalise(col)
+    keys = [normalise(n) for n in names]
+    if key in keys:
+        return 3
+    if any(k and len(k) > 2 and (key.startswith(k) or key.endswith(k)) for k in keys):
+        return 2
+    if any(k and len(k) > 3 and k in key for k in keys):
+        return 1
+    return 0
+
+
+def _first_name(col: str, names: tuple[str, ...]) -> int:
+    """Position of the first name the column matches (earlier names are likelier outcomes)."""
+    key = normalise(col)
+    return next((i for i, n in enumerate(names) if normalise(n) and normalise(n) in key), len(names))
+
+
+def is_boolean(s: pd.Series) -> bool:
+    """True when every non-missing value reads as yes/no (0/1, TRUE/FALSE, yes/no)."""
+    if pd.api.types.is_bool_dtype(s):
+        return True
+    v = s.dropna()
+    if v.empty:
+        return False
+    values = set(v.astype("str").str.strip().str.lower().unique()[:20])
+    return len(values) <= 2 and values <= BOOL_VALUES
+
+
+def is_numeric(s: pd.Series) -> bool:
+    """A numeric column, or text of which at least 98% of the non-missing values read as numbers
+    (files are read as text)."""
+    if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+        return True
+    v = s.dropna()
+    if v.empty:
+        return False
+    sample = v.head(2000)
+    return bool(pd.to_numeric(sample, errors="coerce").notna().mean() >= 0.98)
+
+
+def guess_control(arms) -> str | None:
+    """The arm whose name says it is the control, or None when no name does."""
+    arms = [str(a) for a in arms]
+    keys = {normalise(a): a for a in arms}
+    for name in CONTROL_NAMES:
+        if normalise(name) in keys:
+            return keys[normalise(name)]
+    for a in arms:
+        low = a.strip().casefold()
+        if low.startswith(("no ", "no-", "no_", "old ", "old_", "old-")) or "control" in low:
+            return a
+    return None
+
+
+@dataclass(frozen=True)
+class ArmCandidate:
+    column: str
+    n_values: int
+    values: tuple[str, ...]
+    score: float
+
+
+@dataclass(frozen=True)
+class ColumnGuess:
+    """What an experiment file's columns probably mean; each field names a column or is None."""
+
+    arm: str | None
+    control: str | None
+    outcome: str | None
+    outcomes: tuple[str, ...] = ()
+    revenue: str | None = None
+    numeric: tuple[str, ...] = ()
+    user: str | None = None
+    time: str | None = None
+    arm_candidates: tuple[ArmCandidate, ...] = ()
+    arm_by_name: bool = False
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    def describe(self) -> str:
+        """One line for the page and the CLI: what was inferred."""
+        if self.arm is None:
+            return "No column looks like the arms of an experiment"
+        arm = next(c for c in self.arm_candidates if c.column == self.arm)
+        parts = [f"Arms: {self.arm} ({arm.n_values} values)",
+                 f"control: {self.control}" if self.control else "control: not recognisable — choose it"]
+        if self.outcome:
+            parts.append(f"outcome: {self.outcome}")
+        if self.revenue:
+            parts.append(f"revenue: {self.revenue}")
+        if self.user:
+            parts.append(f"user id: {self.user}")
+        if self.time:
+            parts.append(f"time: {self.time}")
+        return "; ".join(parts)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def infer_columns(frame: pd.DataFrame) -> ColumnGuess:
+    """Guess the arm, outcome, revenue, user id and time columns of a user-level experiment file."""
+    n = len(frame)
+    cols = [str(c) for c in frame.columns]
+    frame = frame.set_axis(cols, axis=1)
+    booleans = [c for c in cols if is_boolean(frame[c])]
+    numeric = [c for c in cols if c not in booleans and is_numeric(frame[c])]
+    user = max(cols, key=lambda c: (_name_score(c, USER_NAMES), -cols.index(c)))
+    user = user if _name_score(user, USER_NAMES) >= 2 else None
+    time = None
+    for c in sorted(cols, key=lambda c: -_name_score(c, TIME_NAMES)):
+        if c in booleans or c in numeric:
+            continue
+        if pd.api.types.is_datetime64_any_dtype(frame[c]) or (
+                _name_score(c, TIME_NAMES) >= 2 and pd.to_datetime(frame[c].head(50), errors="coerce",
+                                                                  format="mixed").notna().mean() > 0.9):
+            time = c
+            break
+    candidates = []
+    for c in cols:
+        if c in booleans or c in (user, time):
+            continue
+        counts = frame[c].astype("str").str.strip().where(frame[c].notna()).value_counts()
+        if not 2 <= len(counts) <= 10 or n == 0 or counts.min() < MIN_ARM_SHARE * counts.sum():
+            continue
+        values = tuple(str(v) for v in counts.index)
+        shares = counts.to_numpy() / counts.sum()
+        balance = float(-(shares * np.log(shares)).sum() / np.log(len(shares)))
+        score = (10 * _name_score(c, ARM_NAMES) + 4 * (guess_control(values) is not None)
+                 - 3 * (c in numeric) + balance)
+        candidates.append(ArmCandidate(c, len(counts), values, score))
+    candidates.sort(key=lambda a: -a.score)
+    arm = candidates[0].column if candidates else None
+    control = guess_control(candidates[0].values) if candidates else None
+    outcomes = sorted(booleans, key=lambda c: (-_name_score(c, OUTCOME_NAMES), _first_name(c, OUTCOME_NAMES),
+                                               cols.index(c)))
+    outcomes = [c for c in outcomes if c != arm]
+    named = [c for c in outcomes if _name_score(c, OUTCOME_NAMES)]
+    outcome = (named or outcomes or [None])[0]
+    revenue = max(numeric, key=lambda c: (_name_score(c, REVENUE_NAMES), -cols.index(c)), default=None)
+    revenue = revenue if revenue and _name_score(revenue, REVENUE_NAMES) >= 2 and revenue != arm else None
+    notes = []
+    if arm and len(candidates) > 1:
+        notes.append(f"Other columns that could hold the arms: {', '.join(a.column for a in candidates[1:4])}")
+    return ColumnGuess(arm, control, outcome, tuple(named or outcomes), revenue,
+                       tuple(c for c in numeric if c not in (arm, user)), user, time, tuple(candidates),
+                       bool(candidates and _name_score(arm, ARM_NAMES) >= 2), tuple(notes))
+
+
+# ---------------------------------------------------------------- integrity
+
+@dataclass(frozen=True)
+class Integrity:
+    """Counts of assignment problems in an experiment file (rows as read, before cleaning)."""
+
+    rows: int
+    missing_arm: int
+    missing_values: dict[str, int]
+    repeated_user_rows: int
+    users_in_several_arms: int
+    mirror_column: str | None
+    mirror_mapping: dict[str, str]
+    mirror_conflicts: int
+    cleaned: bool = False
+    removed_rows: int = 0
+    rows_after: int = 0
+
+    @property
+    def problems(self) -> int:
+        return (self.missing_arm + sum(self.missing_values.values()) + self.repeated_user_rows
+                + self.users_in_several_arms + self.mirror_conflicts)
+
+    def lines(self) -> list[str]:
+        """Plain sentences, one per problem found."""
+        out = []
+        if self.mirror_conflicts:
+            pairs = ", ".join(f"{k} ↔ {v}" for k, v in self.mirror_mapping.items())
+            out.append(f"{self.mirror_conflicts:,} rows disagree with {self.mirror_column!r}, which otherwise "
+                       f"mirrors the arms ({pairs})")
+        if self.repeated_user_rows:
+            out.append(f"{self.repeated_user_rows:,} rows repeat a user id that appears earlier")
+        if self.users_in_several_arms:
+            out.append(f"{self.users_in_several_arms:,} users appear in more than one arm")
+        if self.missing_arm:
+            out.append(f"{self.missing_arm:,} rows have no arm and are left out")
+        for col, k in self.missing_values.items():
+            if k:
+                out.append(f"{k:,} rows have no value in {col!r}")
+        return out
+
+    def to_dict(self) -> dict:
+        return asdict(self) | {"problems": self.problems}
+
+
+def _arm_text(s: pd.Series) -> pd.Series:
+    return s.astype("str").str.strip().where(s.notna() & (s.astype("str").str.strip() != ""))
+
+
+def find_mirror(frame: pd.DataFrame, arm: str, exclude=()) -> tuple[str | None, dict[str, str], int]:
+    """A column that maps 1:1 onto the arms for at least 90% of rows (like ``landing_page`` beside
+    ``group``): (column, arm -> value, rows that disagree). (None, {}, 0) when there is none."""
+    arms = _arm_text(frame[arm])
+    k = arms.nunique()
+    best = (None, {}, 0)
+    for c in frame.columns:
+        if c == arm or c in exclude:
+            continue
+        other = _arm_text(frame[c])
+        if other.nunique() != k or k < 2:
+            continue
+        both = pd.DataFrame({"a": arms, "b": other}).dropna()
+        if both.empty:
+            continue
+        top = both.groupby(["a", "b"]).size().reset_index(name="n").sort_values("n", ascending=False)
+        mapping = top.drop_duplicates("a").set_index("a")["b"]
+        if mapping.nunique() != len(mapping) or len(mapping) != k:
+            continue
+        agree = int((both["b"] == both["a"].map(mapping)).sum())
+        if agree == len(both) and set(mapping.index) == set(mapping.values):
+            continue  # an identical copy of the arm column is no check
+        if agree >= MIRROR_MIN_AGREEMENT * len(both) and (best[0] is None or len(both) - agree < best[2]):
+            best = (str(c), {str(a): str(b) for a, b in mapping.items()}, len(both) - agree)
+    return best
+
+
+def check_integrity(frame: pd.DataFrame, arm: str, user: str | None = None, metrics=(),
+                    mirror: str | None = "auto") -> Integrity:
+    """Count the assignment problems of ``frame`` (see the module docstring). ``mirror="auto"``
+    searches for a mirroring column; None skips that check; a name uses that column."""
+    if arm not in frame:
+        raise DataError(f"The experiment file has no column {arm!r}", hint="Pick the arm column from the list",
+                        column=arm)
+    arms = _arm_text(frame[arm])
+    missing = {str(c): int(frame[c].isna().sum()) for c in metrics if c and c in frame}
+    repeated = several = 0
+    if user and user in frame:
+        ids = frame[user].astype("str")
+        repeated = int(ids.duplicated().sum())
+        several = int(pd.DataFrame({"u": ids, "a": arms}).dropna().groupby("u")["a"].nunique().gt(1).sum())
+    col, mapping, conflicts = (None, {}, 0)
+    if mirror == "auto":
+        col, mapping, conflicts = find_mirror(frame, arm, exclude=(user, *metrics))
+    elif mirror:
+        col, mapping, conflicts = find_mirror(frame[[arm, mirror]], arm)
+    return Integrity(len(frame), int(arms.isna().sum()), missing, repeated, several, col, mapping, conflicts,
+                     rows_after=len(frame))
+
+
+def clean_assignments(frame: pd.DataFrame, arm: str, user: str | None = None, time: str | None = None,
+                      integrity: Integrity | None = None) -> tuple[pd.DataFrame, Integrity]:
+    """Drop rows with no arm, rows that disagree with the mirroring column, then keep each user's
+    first exposure (earliest time stamp, else first row). Returns the clean frame and the integrity
+    record marked cleaned with the number of rows removed."""
+    integ = integrity or check_integrity(frame, arm, user)
+    keep = _arm_text(frame[arm]).notna()
+    if integ.mirror_column and integ.mirror_column in frame:
+        expected = _arm_text(frame[arm]).map(integ.mirror_mapping)
+        keep &= _arm_text(frame[integ.mirror_column]) == expected
+    out = frame[keep]
+    if user and user in out:
+        if time and time in out:
+            order = pd.to_datetime(out[time], errors="coerce", format="mixed")
+            out = out.assign(_t=order).sort_values("_t", kind="stable").drop(columns="_t")
+        out = out[~out[user].astype("str").duplicated()].sort_index()
+    from dataclasses import replace
+    return out, replace(integ, cleaned=True, removed_rows=len(frame) - len(out), rows_after=len(out))
