@@ -515,6 +515,12 @@ def check_zip(data: bytes, name: str, cap: int) -> None:
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
         raise DataError(f"{name} could not be opened as an Excel workbook (its zip directory is damaged: {exc})",
                         hint="Open it in Excel, save it again as .xlsx or CSV, and upload that") from None
+    names = [i.filename for i in infos]
+    if "[Content_Types].xml" not in names:
+        raise DataError(f"{name} is a zip archive, not an Excel workbook",
+                        where="it holds " + ", ".join(map(repr, names[:5])) + (" and more" if len(names) > 5 else ""),
+                        hint="Unzip it and load the CSV, Excel or Parquet file inside (gzip is the compression "
+                             "PromoScope reads)")
     if len(infos) > MAX_ZIP_ENTRIES:
         raise DataError(f"{name} is a zip with {len(infos):,} entries; a workbook has a few dozen",
                         hint="Save the sheet as CSV or Parquet and load that")
@@ -617,12 +623,24 @@ def _read_parquet(data: bytes, name: str, container: str, n_bytes: int, cap: int
     if frame.empty:
         raise DataError(f"{name} has no rows", hint="Upload a Parquet file with data")
     frame.columns = [str(c) for c in frame.columns]
-    notes = ()
+    dup = [c for c, k in Counter(frame.columns).items() if k > 1]
+    if dup:
+        raise DataError(f"{name} names column {dup[0]!r} more than once",
+                        hint="Rename or drop the repeated column and write the file again")
+    notes: tuple[str, ...] = ()
     if nested:
         notes = (f"{_count(nested, 'column')} with nested values (lists or structs) "
                  f"{'was' if len(nested) == 1 else 'were'} left out: "
                  + ", ".join(f"{f.name!r} ({_arrow_kind(f.type)})" for f in nested[:10])
                  + (f" and {len(nested) - 10:,} more" if len(nested) > 10 else ""),)
+    binary = [f.name for f in schema if pa.types.is_binary(f.type) or pa.types.is_large_binary(f.type)
+              or pa.types.is_fixed_size_binary(f.type)]
+    for c in binary:
+        frame[c] = frame[c].map(lambda b: b.decode("utf-8", errors="replace") if isinstance(b, bytes) else b)
+    if binary:
+        notes += (f"{_count(binary, 'column')} stored as raw bytes ({', '.join(map(repr, binary[:10]))}) "
+                  f"{'was' if len(binary) == 1 else 'were'} read as UTF-8 text, with any other bytes replaced "
+                  "by '\ufffd'",)
     return RawTable(frame=frame.reset_index(drop=True), name=name, kind="events", container=container,
                     layout=_header_layout(frame.columns), n_bytes=n_bytes, notes=notes)
 

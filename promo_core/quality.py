@@ -319,7 +319,7 @@ def parse_times(s: pd.Series, source: str, lines: np.ndarray, max_bad_share: flo
             if notes is not None:
                 notes.append(f"Times in column {source!r} were in time zone {s.dt.tz}; they were converted to UTC")
             s = s.dt.tz_convert(None)
-        return s.astype("datetime64[ns]")
+        return s.where((s >= pd.Timestamp("1900-01-01")) & (s < pd.Timestamp("2262-01-01"))).astype("datetime64[ns]")
     t = _text(s)
     nn = t.dropna()
     if nn.empty:
@@ -339,11 +339,11 @@ def parse_times(s: pd.Series, source: str, lines: np.ndarray, max_bad_share: flo
     if getattr(out.dt, "tz", None) is not None:
         if notes is not None:
             offsets = nn.str.extract(r"(Z|[+-]\d\d:?\d\d)\s*$", expand=False)
-            counts = offsets.fillna("none").value_counts()
+            counts = offsets.fillna("no offset").value_counts()
             shown = ", ".join(f"{k} ({v:,} rows)" for k, v in counts.head(5).items())
             notes.append(f"Times in column {source!r} carry {'different UTC offsets' if len(counts) > 1 else 'a UTC offset'}"
                          f" ({shown}); all were converted to UTC"
-                         + (", and times without an offset were taken as UTC" if "none" in counts else ""))
+                         + (", and times without an offset were taken as UTC" if "no offset" in counts else ""))
         out = out.dt.tz_convert(None)
     out = out.where((out >= pd.Timestamp("1900-01-01")) & (out < pd.Timestamp("2262-01-01")))
     out = out.astype("datetime64[ns]")
@@ -359,8 +359,17 @@ def parse_times(s: pd.Series, source: str, lines: np.ndarray, max_bad_share: flo
     return out
 
 
+_OFFSET = r"\d:\d\d(?::\d\d(?:\.\d+)?)?\s*(?:Z|[+-]\d\d:?\d\d)\s*$"  # a time, then Z or +hh:mm
+
+
 def _to_datetime(t: pd.Series, **kw) -> pd.Series:
     try:
+        if t.str.contains(_OFFSET).any():  # any offset: one zone for all, UTC (naive times taken as UTC)
+            out = pd.to_datetime(t, errors="coerce", utc=True, **kw)
+            if out.isna().sum() > t.isna().sum() and not kw:  # pandas took one row's format for all
+                iso = pd.to_datetime(t, errors="coerce", utc=True, format="ISO8601")
+                out = iso if iso.isna().sum() < out.isna().sum() else out
+            return out
         return pd.to_datetime(t, errors="coerce", **kw)
     except (ValueError, TypeError):  # mixed UTC offsets (or offsets and none): one zone, UTC
         return pd.to_datetime(t, errors="coerce", utc=True, **kw)
