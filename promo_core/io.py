@@ -162,7 +162,7 @@ def _too_much(name: str, what: str, limit: int, advice: str = "") -> None:
                     hint=(advice + " " if advice else "") +
                          "Save the data as CSV (gzip allowed) or Parquet, or load a filtered extract; or use "
                          "the command line and raise the limit, e.g. promo-core validate FILE "
-                         f"--max-unpacked-mb {max(2 * limit // MB, 1):,}")
+                         f"--max-unpacked-mb {max(2 * limit // MB, 1)}")
 
 
 def _too_big(name: str, size: int, limit: int) -> None:

@@ -64,6 +64,17 @@ def parquet_bomb(n_columns: int = 1000, n_rows: int = 140_000) -> bytes:
     return _parquet(pa.table({f"c{i}": col for i in range(n_columns)}))
 
 
+def xlsx_entity_bomb() -> bytes:
+    """An .xlsx whose sheet XML defines nested entities that expand to 10^9 'lol's (billion laughs)."""
+    ents = "".join(f'<!ENTITY l{i} "{f"&l{i - 1};" * 10}">' for i in range(1, 10))
+    sheet = ('<?xml version="1.0"?><!DOCTYPE w [<!ENTITY l0 "lol">' + ents + ']><worksheet xmlns="http://'
+             'schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData><row><c t="inlineStr"><is><t>&l9;'
+             '</t></is></c></row></sheetData></worksheet>')
+    src = zipfile.ZipFile(io.BytesIO(_xlsx([["customer", "time"]])))
+    return _zip({i.filename: sheet.encode() if i.filename == "xl/worksheets/sheet1.xml" else src.read(i.filename)
+                 for i in src.infolist()})
+
+
 def _parquet(table: pa.Table) -> bytes:
     buf = io.BytesIO()
     pq.write_table(table, buf)
@@ -198,4 +209,5 @@ def hostile_files() -> dict[str, tuple[bytes, int, str]]:
         "xlsx-bomb-40mb-sheet.xlsx": (xlsx_bomb(40), 2, "zip bomb"),
         "parquet-bomb-140m-cells.parquet": (parquet_bomb(), 2, "140,000 rows x 1,000 columns"),
         "zip-ten-thousand-entries.xlsx": (_zip(many), 2, "entries"),
+        "xlsx-billion-laughs.xlsx": (xlsx_entity_bomb(), 2, "could not be opened as an Excel workbook"),
     }
