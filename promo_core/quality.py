@@ -338,7 +338,7 @@ def parse_times(s: pd.Series, source: str, lines: np.ndarray, max_bad_share: flo
                 out = _to_datetime(t, dayfirst=True)
     if getattr(out.dt, "tz", None) is not None:
         if notes is not None:
-            offsets = nn.str.extract(r"(Z|[+-]\d\d:?\d\d)\s*$", expand=False)
+            offsets = nn.str.extract(r"\d:\d\d(?::\d\d(?:\.\d+)?)?\s*(Z|[+-]\d\d:?\d\d)\s*$", expand=False)
             counts = offsets.fillna("no offset").value_counts()
             shown = ", ".join(f"{k} ({v:,} rows)" for k, v in counts.head(5).items())
             notes.append(f"Times in column {source!r} carry {'different UTC offsets' if len(counts) > 1 else 'a UTC offset'}"
@@ -372,7 +372,10 @@ def _to_datetime(t: pd.Series, **kw) -> pd.Series:
             return out
         return pd.to_datetime(t, errors="coerce", **kw)
     except (ValueError, TypeError):  # mixed UTC offsets (or offsets and none): one zone, UTC
-        return pd.to_datetime(t, errors="coerce", utc=True, **kw)
+        try:
+            return pd.to_datetime(t, errors="coerce", utc=True, **kw)
+        except (ValueError, TypeError):  # unreadable as a whole: parse_times names the rows
+            return pd.Series(pd.NaT, index=t.index, dtype="datetime64[ns]")
 
 
 _CURRENCY = re.compile(r"[£$€¥￥₹\s\u00a0]|(?i:usd|gbp|eur|rmb|cny|元)")
