@@ -4,10 +4,13 @@ nothing already loaded is lost, and exports neutralise formulas."""
 import gzip
 import json
 import math
+import re
 import subprocess
 import sys
 
+import hypothesis.strategies as st
 import pytest
+from hypothesis import HealthCheck, given, settings
 from streamlit.testing.v1 import AppTest
 
 from promo_core.export import to_csv_bytes
@@ -51,8 +54,11 @@ def test_cli(tmp_path, name):
 
 
 def _page_text(at) -> str:
-    return " ".join(str(e.value) for kind in ("error", "caption", "markdown", "warning", "info")
+    """Everything the page says, Markdown escapes removed, tables included (the quality steps)."""
+    text = " ".join(str(e.value) for kind in ("error", "caption", "markdown", "warning", "info")
                     for e in getattr(at, kind))
+    tables = " ".join(df.value.to_string() for df in at.dataframe)
+    return re.sub(r"\\(.)", r"\1", text) + " " + tables
 
 
 @pytest.mark.parametrize("name", [n for n in CORPUS if n != "million-identical-rows.csv"])
@@ -191,3 +197,24 @@ def test_hostile_files_cost_seconds_and_little_memory(tmp_path, bomb, mode):
     assert float(cpu) < 20, f"{bomb} took {cpu} s of CPU"
     assert float(wall) < 120, f"{bomb} took {wall} s"  # generous: the machine may be shared
     assert float(rss_mb) < 1500, f"{bomb} peaked at {rss_mb} MB"
+
+
+_SMALL = [v[0] for k, v in CORPUS.items() if 0 < len(v[0]) < 100_000]
+_EDITS = st.lists(st.tuples(st.floats(0, 1), st.integers(0, 40), st.sampled_from(
+    [b"", b",", b"\n", b'"', b"\xff", b"\xe9", b"\x00", b"1e999", b";", b"\r", b"+02:00", b"\t", b"PK\x03\x04"])),
+    min_size=1, max_size=6)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(_SMALL), _EDITS)
+def test_damaged_corpus_files_give_data_errors_only(content, edits):
+    """Every corpus file with random cuts and insertions (a byte-level fuzz of all readers)."""
+    b = bytearray(content)
+    for where, cut, insert in edits:
+        i = int(where * len(b))
+        b[i:i + cut] = insert
+    try:
+        ds = load_dataset(bytes(b), "damaged")
+    except DataError:
+        return
+    assert math.isfinite(ds.events["price"].fillna(0).sum())
