@@ -124,7 +124,7 @@ def read_table(source: bytes | str | Path, name: str | None = None, *, fmt: Form
     name = name or "uploaded file"
     if max_bytes is not None and len(data) > max_bytes:
         _too_big(name, len(data), max_bytes)
-    if not data.strip():
+    if _blank(data):
         raise DataError(f"{name} is empty", hint="Upload a file with a header row and at least one data row")
     n_bytes = len(data)
     container = "plain"
@@ -132,20 +132,26 @@ def read_table(source: bytes | str | Path, name: str | None = None, *, fmt: Form
     if data[:2] == b"\x1f\x8b":
         data = _gunzip(data, name, _cap(max_unpacked, "gzip"), notes)
         container = "gzip"
-        if not data.strip():
+        if _blank(data):
             raise DataError(f"{name} is an empty gzip archive", hint="Compress a file that has data in it")
     if data[:4] == b"PK\x03\x04":
         check_zip(data, name, _cap(max_unpacked, "xlsx"))
-        return _read_excel(data, name, sheet, container + "+xlsx", n_bytes)
-    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+        raw = _read_excel(data, name, sheet, container + "+xlsx", n_bytes)
+    elif data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
         raise DataError(f"{name} is an old Excel 97-2003 workbook (.xls)",
                         hint="Open it in Excel and save it as .xlsx or CSV, then upload that")
-    if data[:4] == b"PAR1":
-        return _read_parquet(data, name, container + "+parquet", n_bytes, _cap(max_unpacked, "parquet"))
-    text, encoding, text_notes = _decode_text(data, name)
-    raw = _read_text(text, name, fmt, container, encoding, n_bytes)
-    notes += text_notes
-    return replace(raw, notes=raw.notes + tuple(notes)) if notes else raw
+    elif data[:4] == b"PAR1":
+        raw = _read_parquet(data, name, container + "+parquet", n_bytes, _cap(max_unpacked, "parquet"))
+    else:
+        text, encoding, text_notes = _decode_text(data, name)
+        del data
+        raw = _read_text(text, name, fmt, container, encoding, n_bytes)
+        notes += text_notes
+    return replace(raw, notes=tuple(notes) + raw.notes) if notes else raw
+
+
+def _blank(data: bytes | bytearray) -> bool:
+    return not data[:4096].strip() and not data.strip()
 
 
 def _cap(max_unpacked: int | None, container: str) -> int:
@@ -171,7 +177,7 @@ def _too_big(name: str, size: int, limit: int) -> None:
                          "or run the command line on the full file: promo-core validate FILE")
 
 
-def _gunzip(data: bytes, name: str, cap: int, notes: list[str] | None = None) -> bytes:
+def _gunzip(data: bytes, name: str, cap: int, notes: list[str] | None = None) -> bytearray:
     """Unpack a gzip stream (all its members) if it unpacks to at most ``cap`` bytes.
 
     When the input could expand past the cap, it is first unpacked once keeping nothing, so a
@@ -192,7 +198,7 @@ def _gunzip(data: bytes, name: str, cap: int, notes: list[str] | None = None) ->
             _too_much(name, f"is a gzip file that unpacks to more than {_mb(cap)}", cap)
     if trailing[0] and notes is not None:
         notes.append(f"{trailing[0]:,} bytes after the end of the gzip data were ignored")
-    return bytes(out)
+    return out  # not bytes(out): that would hold the unpacked file twice
 
 
 def _gunzip_chunks(data: bytes, name: str, trailing: list[int] | None = None):
