@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from . import __version__
-from .io import FORMATS
+from .io import FORMATS, MB
 from .propensity import MODELS as PROPENSITY_MODELS
 from .schema import COLUMN_NAMES, DataError
 from .segments import METHODS as SEGMENT_METHODS
@@ -37,6 +37,26 @@ def _input_args(p: argparse.ArgumentParser, formats: Sequence[str] = FORMATS) ->
     p.add_argument("--map", action="append", default=[], metavar="COLUMN=HEADER",
                    help=f"map a file header to a canonical column by hand, e.g. --map user_id=客户; "
                         f"columns: {', '.join(COLUMN_NAMES)}")
+    _unpacked_arg(p)
+
+
+#: The command line's cap on what a gzip, .xlsx or Parquet file may unpack to (the app's is lower).
+MAX_UNPACKED_MB = 4096
+
+
+def _unpacked_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--max-unpacked-mb", type=float, default=MAX_UNPACKED_MB, metavar="MB",
+                   help=f"refuse a gzip, Excel or Parquet file that unpacks to more than this many MB, before "
+                        f"unpacking it (default {MAX_UNPACKED_MB}; zip-bomb workbooks are refused whatever "
+                        f"the limit)")
+
+
+def _max_unpacked(args: argparse.Namespace) -> int:
+    mb = args.max_unpacked_mb
+    if not mb > 0:
+        raise DataError(f"--max-unpacked-mb must be a positive number of MB; got {mb}",
+                        hint=f"Leave it out for the default ({MAX_UNPACKED_MB}) or give e.g. --max-unpacked-mb 8192")
+    return int(min(mb, 2**40) * MB)
 
 
 def _mapping(pairs: list[str]) -> dict[str, str] | None:
@@ -57,7 +77,7 @@ def load_input(args: argparse.Namespace):
     from .io import read_table
     from .quality import clean_events
     from .schema import propose_mapping
-    raw = read_table(args.input, fmt=args.format, sheet=args.sheet)
+    raw = read_table(args.input, fmt=args.format, sheet=args.sheet, max_unpacked=_max_unpacked(args))
     manual = _mapping(args.map)
     mapping = None
     if manual:
@@ -165,6 +185,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="multiple-testing adjustment across arms, and across arms x guardrails (default holm)")
     p.add_argument("--currency", default="£", help="currency symbol in the verdicts (default £)")
     p.add_argument("--out", required=True, help="report file to write (.json)")
+    _unpacked_arg(p)
 
     p = sub.add_parser("sample", help="write the deterministic demo data and its ground truth",
                        description="Generate the bundled sample (events, experiment, ground truth) "
@@ -246,7 +267,7 @@ def _abtest(args: argparse.Namespace) -> int:
     from .experiment_run import parse_split, run_experiment
     from .export import to_json_text
     from .io import read_table
-    frame = read_table(args.input).frame
+    frame = read_table(args.input, max_unpacked=_max_unpacked(args)).frame
     ratio = None
     if args.ratio:
         num, _, den = args.ratio.partition("/")

@@ -4,6 +4,11 @@ Everything is read from bytes in memory (uploads never touch the disk). The read
 container (gzip, xlsx, Parquet), the text encoding (UTF-8, UTF-8 with BOM, UTF-16, GBK/GB18030,
 Windows-1252), the delimiter and whether the first row is a header, and recognises the
 headerless Taobao UserBehavior layout. Cells are returned as text; typing is quality.py's job.
+
+Hostile files are refused before they cost memory or time: a gzip stream is first unpacked
+once without keeping anything, counting bytes up to a cap; a workbook's zip directory is
+checked (unpacked sizes and compression ratio) before openpyxl parses anything; a Parquet
+file's footer (rows x columns, unpacked size) is checked before any column is read.
 """
 
 from __future__ import annotations
@@ -11,9 +16,11 @@ from __future__ import annotations
 import csv
 import io
 import re
+import sys
+import zipfile
 import zlib
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -24,8 +31,19 @@ from .schema import DataError, normalise, propose_mapping
 Format = Literal["auto", "events", "baskets"]
 FORMATS: tuple[str, ...] = ("auto", "events", "baskets")
 DELIMITERS = (",", "\t", ";", "|")
-MAX_DECOMPRESSED = 2 * 1024**3
 MAX_COLUMNS = 2000
+MB = 1024**2
+#: Default caps on what a file may unpack to (bytes), used when ``read_table`` gets no
+#: ``max_unpacked`` (the app): gzip and Parquet 1 GB; an .xlsx's XML 64 MB, because openpyxl
+#: reads about 1 MB of sheet XML a second. The command line passes its --max-unpacked-mb instead.
+MAX_UNPACKED = {"gzip": 1024 * MB, "parquet": 1024 * MB, "xlsx": 64 * MB}
+#: A zip entry that unpacks to more than this many times its packed size (and to more than
+#: ZIP_RATIO_MIN_BYTES) is a zip bomb, not a workbook: real sheets pack 5 to 30 times.
+MAX_ZIP_RATIO = 100
+ZIP_RATIO_MIN_BYTES = 16 * MB
+MAX_ZIP_ENTRIES = 10_000
+_DEFLATE_MAX_RATIO = 1100  # deflate cannot expand more than ~1032:1, so small inputs need no count
+_CHUNK = 1 << 16
 
 TAOBAO_COLUMNS = ("user_id", "item_id", "category_id", "behavior_type", "timestamp")
 _LAYOUTS = {
@@ -69,7 +87,8 @@ class RawTable:
 
 
 def read_table(source: bytes | str | Path, name: str | None = None, *, fmt: Format = "auto",
-               sheet: str | None = None, max_bytes: int | None = None) -> RawTable:
+               sheet: str | None = None, max_bytes: int | None = None,
+               max_unpacked: int | None = None) -> RawTable:
     """Read a file (path or bytes) into a :class:`RawTable`.
 
     Parameters
@@ -85,6 +104,10 @@ def read_table(source: bytes | str | Path, name: str | None = None, *, fmt: Form
         Excel sheet to read; needed when a workbook has several sheets with data.
     max_bytes : int, optional
         Refuse larger files with a DataError (the app sets this; the CLI does not).
+    max_unpacked : int, optional
+        Refuse a file that unpacks to more bytes than this (gzip stream, the entries of an
+        .xlsx zip, a Parquet file's columns) with a DataError, before unpacking it. Default:
+        :data:`MAX_UNPACKED` (1 GB for gzip and Parquet, 64 MB for an .xlsx).
     """
     if fmt not in FORMATS:
         raise DataError(f"Unknown format {fmt!r}", hint=f"Use one of: {', '.join(FORMATS)}")
@@ -101,24 +124,51 @@ def read_table(source: bytes | str | Path, name: str | None = None, *, fmt: Form
     name = name or "uploaded file"
     if max_bytes is not None and len(data) > max_bytes:
         _too_big(name, len(data), max_bytes)
-    if not data.strip():
+    if _blank(data):
         raise DataError(f"{name} is empty", hint="Upload a file with a header row and at least one data row")
     n_bytes = len(data)
     container = "plain"
+    notes: list[str] = []
     if data[:2] == b"\x1f\x8b":
-        data = _gunzip(data, name)
+        data = _gunzip(data, name, _cap(max_unpacked, "gzip"), notes)
         container = "gzip"
-        if not data.strip():
+        if _blank(data):
             raise DataError(f"{name} is an empty gzip archive", hint="Compress a file that has data in it")
     if data[:4] == b"PK\x03\x04":
-        return _read_excel(data, name, sheet, container + "+xlsx", n_bytes)
-    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+        check_zip(data, name, _cap(max_unpacked, "xlsx"))
+        raw = _read_excel(data, name, sheet, container + "+xlsx", n_bytes)
+    elif data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
         raise DataError(f"{name} is an old Excel 97-2003 workbook (.xls)",
                         hint="Open it in Excel and save it as .xlsx or CSV, then upload that")
-    if data[:4] == b"PAR1":
-        return _read_parquet(data, name, container + "+parquet", n_bytes)
-    text, encoding = decode_text(data, name)
-    return _read_text(text, name, fmt, container, encoding, n_bytes)
+    elif data[:4] == b"PAR1":
+        raw = _read_parquet(data, name, container + "+parquet", n_bytes, _cap(max_unpacked, "parquet"))
+    else:
+        text, encoding, text_notes = _decode_text(data, name)
+        del data
+        raw = _read_text(text, name, fmt, container, encoding, n_bytes)
+        notes += text_notes
+    return replace(raw, notes=tuple(notes) + raw.notes) if notes else raw
+
+
+def _blank(data: bytes | bytearray) -> bool:
+    return not data[:4096].strip() and not data.strip()
+
+
+def _cap(max_unpacked: int | None, container: str) -> int:
+    return MAX_UNPACKED[container] if max_unpacked is None else int(max_unpacked)
+
+
+def _mb(n: int) -> str:
+    return f"{n / MB:,.0f} MB" if n >= 10 * MB else f"{n / MB:,.1f} MB"
+
+
+def _too_much(name: str, what: str, limit: int, advice: str = "") -> None:
+    """The refusal of a file that unpacks to too much: what the limit is and how to get past it."""
+    raise DataError(f"{name} {what}; PromoScope unpacks at most {_mb(limit)} here",
+                    hint=(advice + " " if advice else "") +
+                         "Save the data as CSV (gzip allowed) or Parquet, or load a filtered extract; or use "
+                         "the command line and raise the limit, e.g. promo-core validate FILE "
+                         f"--max-unpacked-mb {max(2 * limit // MB, 1)}")
 
 
 def _too_big(name: str, size: int, limit: int) -> None:
@@ -127,37 +177,84 @@ def _too_big(name: str, size: int, limit: int) -> None:
                          "or run the command line on the full file: promo-core validate FILE")
 
 
-def _gunzip(data: bytes, name: str) -> bytes:
-    dec = zlib.decompressobj(16 + zlib.MAX_WBITS)
+def _gunzip(data: bytes, name: str, cap: int, notes: list[str] | None = None) -> bytearray:
+    """Unpack a gzip stream (all its members) if it unpacks to at most ``cap`` bytes.
+
+    When the input could expand past the cap, it is first unpacked once keeping nothing, so a
+    gzip bomb costs time proportional to the cap and almost no memory.
+    """
+    if len(data) * _DEFLATE_MAX_RATIO > cap:
+        total = 0
+        for chunk in _gunzip_chunks(data, name):
+            total += len(chunk)
+            if total > cap:
+                _too_much(name, f"is a gzip file that unpacks to more than {_mb(cap)} "
+                                f"(packed {_mb(len(data))})", cap)
     out = bytearray()
-    buf = data
+    trailing = [0]
+    for chunk in _gunzip_chunks(data, name, trailing):
+        out += chunk
+        if len(out) > cap:  # only when the count above was skipped and the file lied
+            _too_much(name, f"is a gzip file that unpacks to more than {_mb(cap)}", cap)
+    if trailing[0] and notes is not None:
+        notes.append(f"{trailing[0]:,} bytes after the end of the gzip data were ignored")
+    return out  # not bytes(out): that would hold the unpacked file twice
+
+
+def _gunzip_chunks(data: bytes, name: str, trailing: list[int] | None = None):
+    """Yield the unpacked bytes of every member of a gzip stream, at most 16 MB at a time."""
+    view = memoryview(data)
+    pos, n_out = 0, 0
     try:
-        while not dec.eof:
-            chunk = dec.decompress(buf, 1 << 24)
-            out += chunk
-            if len(out) > MAX_DECOMPRESSED:
-                raise DataError(f"{name} unpacks to more than {MAX_DECOMPRESSED // 1024**3} GB",
-                                hint="Upload a smaller extract")
-            buf = dec.unconsumed_tail
-            if not buf and not chunk:
-                break
+        while True:
+            dec = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            while not dec.eof and pos < len(view):
+                piece = view[pos:pos + _CHUNK]
+                pos += len(piece)
+                buf = dec.decompress(piece, 1 << 24)
+                while True:
+                    if buf:
+                        n_out += len(buf)
+                        yield buf
+                    if not dec.unconsumed_tail or dec.eof:
+                        break
+                    buf = dec.decompress(dec.unconsumed_tail, 1 << 24)
+            if not dec.eof:
+                raise DataError(f"{name} is a gzip file that ends too early (truncated or damaged)",
+                                where=f"after {n_out:,} bytes of unpacked data",
+                                hint="Copy or download the file again; check it opens with gunzip")
+            pos -= len(dec.unused_data)
+            if bytes(view[pos:pos + 2]) != b"\x1f\x8b":  # not another member (cat a.gz b.gz makes several)
+                tail = bytes(view[pos:])
+                if tail.strip(b"\x00") and trailing is not None:
+                    trailing[0] = len(tail)
+                return
     except zlib.error as exc:
         raise DataError(f"{name} looks like gzip but cannot be unpacked ({exc})",
                         hint="Copy or download the file again; check it opens with gunzip") from None
-    if not dec.eof:
-        raise DataError(f"{name} is a gzip file that ends too early (truncated or damaged)",
-                        where=f"after {len(out):,} bytes of unpacked data",
-                        hint="Copy or download the file again; check it opens with gunzip")
-    return bytes(out)
 
 
 def decode_text(data: bytes, name: str = "file") -> tuple[str, str]:
     """Decode bytes as text, sniffing the encoding. Returns (text, encoding name)."""
+    text, enc, _ = _decode_text(data, name)
+    return text, enc
+
+
+def _decode_text(data: bytes, name: str) -> tuple[str, str, list[str]]:
+    """Decode bytes as text; returns (text, encoding, notes on lines that did not fit).
+
+    The encoding is what most of the file is: a UTF-8 file with a few lines in another
+    encoding stays UTF-8, and those lines are named in a note (their bytes that are not UTF-8
+    are read as Windows-1252, or replaced by U+FFFD where that fails too).
+    """
+    notes: list[str] = []
     if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8", errors="replace"), "utf-8-sig"
+        text, enc = data[3:].decode("utf-8", errors="surrogateescape"), "utf-8-sig"
+        text, notes = _repair_utf8(text)
+        return _check_readable(text, name), enc, notes
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
-            return data.decode("utf-16"), "utf-16"
+            return data.decode("utf-16"), "utf-16", notes
         except UnicodeDecodeError:
             pass
     head = data[:65536]
@@ -167,13 +264,63 @@ def decode_text(data: bytes, name: str = "file") -> tuple[str, str]:
     try:
         text, enc = data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
-        text, enc = _decode_non_utf8(data)
+        text = data.decode("utf-8", errors="surrogateescape")
+        n_bad = sum(1 for _ in _BAD_LINE.finditer(text))
+        n_non_ascii = sum(1 for _ in _NON_ASCII_LINE.finditer(text))
+        if n_non_ascii - n_bad > n_bad:  # most lines with accents or CJK are UTF-8
+            enc = "utf-8"
+            text, notes = _repair_utf8(text)
+        else:
+            del text
+            text, enc = _decode_non_utf8(data)
+    return _check_readable(text, name), enc, notes
+
+
+_BAD_LINE = re.compile("[\udc80-\udcff][^\n]*")
+_NON_ASCII_LINE = re.compile("[^\x00-\x7f][^\n]*")
+_CP1252 = {b: bytes([b]).decode("cp1252", errors="replace") for b in range(0x80, 0x100)}
+
+
+def _repair_utf8(text: str) -> tuple[str, list[str]]:
+    """Replace the bytes that were not UTF-8 (held as surrogates) and say on which lines."""
+    lines_1252, lines_replaced = [], []
+    line, last = 1, 0
+    for m in _BAD_LINE.finditer(text):
+        line += text.count("\n", last, m.start())
+        last = m.start()
+        bad = [ord(c) - 0xDC00 for c in m.group() if "\udc80" <= c <= "\udcff"]
+        (lines_replaced if any(_CP1252[b] == "\ufffd" for b in bad) else lines_1252).append(line)
+    if not lines_1252 and not lines_replaced:
+        return text, []
+    text = re.sub("[\udc80-\udcff]", lambda m: _CP1252[ord(m.group()) - 0xDC00], text)
+    notes = []
+    if lines_1252:
+        notes.append(f"The file is UTF-8 except {_count(lines_1252, 'line')} ({_lines_phrase(lines_1252)}) "
+                     "with characters in another encoding; they were read as Windows-1252 "
+                     "(accented Latin letters): check those rows")
+    if lines_replaced:
+        notes.append(f"{_count(lines_replaced, 'line').capitalize()} ({_lines_phrase(lines_replaced)}) have bytes "
+                     "that are neither UTF-8 nor Windows-1252; they were replaced by '\ufffd'")
+    return text, notes
+
+
+def _count(items: list, word: str) -> str:
+    return f"{len(items):,} {word}{'' if len(items) == 1 else 's'}"
+
+
+def _lines_phrase(lines: list[int], limit: int = 5) -> str:
+    shown = ", ".join(str(n) for n in lines[:limit])
+    more = f" and {len(lines) - limit:,} more" if len(lines) > limit else ""
+    return f"file line{'' if len(lines) == 1 else 's'} {shown}{more}"
+
+
+def _check_readable(text: str, name: str) -> str:
     sample = text[:65536]
     bad = sum(1 for ch in sample if (ord(ch) < 32 and ch not in "\r\n\t") or ch == "\ufffd")
     if sample and bad / len(sample) > 0.02:
         raise DataError(f"{name} is not a text table (it is mostly unreadable characters)",
                         hint="Upload CSV, TSV, TXT, Excel (.xlsx) or Parquet, optionally gzipped")
-    return text, enc
+    return text
 
 
 def _decode_non_utf8(data: bytes) -> tuple[str, str]:
@@ -242,6 +389,7 @@ def _read_text(text: str, name: str, fmt: Format, container: str, encoding: str,
     lines = _lines(text)
     if not lines:
         raise DataError(f"{name} has no rows", hint="Upload a file with a header row and data rows")
+    _allow_fields(max(map(len, lines)))
     delim, counts = sniff_delimiter(lines)
     rows = list(csv.reader(lines, delimiter=delim or "\x1f"))
     if fmt == "baskets" or (fmt == "auto" and _is_basket_file(rows)):
@@ -295,6 +443,16 @@ def _read_text(text: str, name: str, fmt: Format, container: str, encoding: str,
                     first_line=2 if has_header else 1, n_bytes=n_bytes)
 
 
+def _allow_fields(n_chars: int) -> None:
+    """Let Python's csv module read fields of up to ``n_chars`` (its default stops at 131,072).
+
+    The limit guards against unbounded memory, which the caps on file size already do here;
+    pandas' own parser has no such limit, so the sniffing must not have one either.
+    """
+    if csv.field_size_limit() < n_chars + 1:
+        csv.field_size_limit(min(n_chars + 1, sys.maxsize))
+
+
 def _has_header(first: list[str]) -> bool:
     if propose_mapping(first):
         return True
@@ -324,6 +482,7 @@ def _read_baskets(text: str, name: str, delim: str, container: str, encoding: st
                   n_bytes: int) -> RawTable:
     basket_ids, items = [], []
     n = 0
+    _allow_fields(len(text))
     for row in csv.reader(io.StringIO(text), delimiter=delim):
         cells = [c.strip() for c in row if c.strip()]
         if not cells:
@@ -340,12 +499,51 @@ def _read_baskets(text: str, name: str, delim: str, container: str, encoding: st
                     first_line=1, n_bytes=n_bytes)
 
 
-def excel_sheets(data: bytes) -> list[str]:
-    """Sheet names of an .xlsx workbook (for the sheet picker)."""
+def excel_sheets(data: bytes, max_unpacked: int | None = None) -> list[str]:
+    """Sheet names of an .xlsx workbook (for the sheet picker); none for a refused or damaged one."""
     try:
+        check_zip(data, "workbook", _cap(max_unpacked, "xlsx"))
         return list(pd.ExcelFile(io.BytesIO(data), engine="openpyxl").sheet_names)
     except Exception:  # noqa: BLE001 - a damaged workbook has no sheets to offer
         return []
+
+
+def check_zip(data: bytes, name: str, cap: int) -> None:
+    """Refuse a zip (.xlsx) whose directory says it unpacks to more than ``cap`` bytes, or
+    that has an entry packed more tightly than :data:`MAX_ZIP_RATIO` (a zip bomb).
+
+    Only the central directory is read. Python's zipfile stops every entry at the size the
+    directory declares (and then fails its CRC check), so a directory that lies cannot
+    unpack more than was checked here.
+    """
+    try:
+        infos = zipfile.ZipFile(io.BytesIO(data)).infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
+        raise DataError(f"{name} could not be opened as an Excel workbook (its zip directory is damaged: {exc})",
+                        hint="Open it in Excel, save it again as .xlsx or CSV, and upload that") from None
+    names = [i.filename for i in infos]
+    if "[Content_Types].xml" not in names:
+        raise DataError(f"{name} is a zip archive, not an Excel workbook",
+                        where="it holds " + ", ".join(map(repr, names[:5])) + (" and more" if len(names) > 5 else ""),
+                        hint="Unzip it and load the CSV, Excel or Parquet file inside (gzip is the compression "
+                             "PromoScope reads)")
+    if len(infos) > MAX_ZIP_ENTRIES:
+        raise DataError(f"{name} is a zip with {len(infos):,} entries; a workbook has a few dozen",
+                        hint="Save the sheet as CSV or Parquet and load that")
+    for info in infos:
+        ratio = info.file_size / max(info.compress_size, 1)
+        if info.file_size > ZIP_RATIO_MIN_BYTES and ratio > MAX_ZIP_RATIO:
+            raise DataError(f"{name} holds {info.filename!r}, which unpacks {ratio:,.0f} times larger than it "
+                            f"is packed ({_mb(info.compress_size)} to {_mb(info.file_size)}): a zip bomb, not a "
+                            "normal workbook",
+                            where=f"PromoScope refuses zip entries over {_mb(ZIP_RATIO_MIN_BYTES)} that pack more "
+                                  f"than {MAX_ZIP_RATIO} to 1 (real sheets pack 5 to 30 to 1)",
+                            hint="If the workbook is genuine, save its sheet as CSV (gzip allowed) or Parquet "
+                                 "in Excel and load that")
+    total = sum(i.file_size for i in infos)
+    if total > cap:
+        _too_much(name, f"is a workbook that unpacks to {_mb(total)} of XML (packed {_mb(len(data))})", cap,
+                  "Excel files are slow to read (about 1 MB of XML a second).")
 
 
 def _read_excel(data: bytes, name: str, sheet: str | None, container: str, n_bytes: int) -> RawTable:
@@ -393,14 +591,72 @@ def _read_excel(data: bytes, name: str, sheet: str | None, container: str, n_byt
                     n_bytes=n_bytes)
 
 
-def _read_parquet(data: bytes, name: str, container: str, n_bytes: int) -> RawTable:
+def _read_parquet(data: bytes, name: str, container: str, n_bytes: int, cap: int) -> RawTable:
+    """Read the flat columns of a Parquet file after checking its footer against ``cap``.
+
+    Nested columns (struct, list, map) have no place in an event table; they are left out
+    with a note. The size check uses the larger of the footer's unpacked size and
+    rows x columns x 8 bytes, because run-length and dictionary encoding let a tiny file
+    declare billions of rows.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
     try:
-        frame = pd.read_parquet(io.BytesIO(data))
+        pf = pq.ParquetFile(io.BytesIO(data))
+        meta, schema = pf.metadata, pf.schema_arrow
     except Exception as exc:  # noqa: BLE001 - pyarrow raises many types for damaged files
         raise DataError(f"{name} could not be read as Parquet ({type(exc).__name__})",
+                        hint="Write the file again, or export it as CSV") from None
+    if len(schema) > MAX_COLUMNS:
+        raise DataError(f"{name} has {len(schema):,} columns; PromoScope reads at most {MAX_COLUMNS:,}",
+                        hint="Keep the user, time, event, item, price and order columns and write it again")
+    nested = [f for f in schema if pa.types.is_nested(f.type)]
+    flat = [f.name for f in schema if not pa.types.is_nested(f.type)]
+    unpacked = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
+    cells = meta.num_rows * max(len(flat), 1)
+    if max(unpacked, cells * 8) > cap:
+        _too_much(name, f"is a Parquet file of {meta.num_rows:,} rows x {len(flat):,} columns that unpacks to "
+                        f"about {_mb(max(unpacked, cells * 8))} (packed {_mb(len(data))})", cap)
+    if not flat:
+        raise DataError(f"{name} has only nested columns (lists or structs), which cannot be read as a table",
+                        where="columns " + ", ".join(f"{f.name!r} ({_arrow_kind(f.type)})" for f in nested[:10]),
+                        hint="Flatten them into plain columns (one value per cell) and write the file again")
+    try:
+        frame = pf.read(columns=flat).to_pandas()
+    except Exception as exc:  # noqa: BLE001 - pyarrow raises many types for damaged files
+        raise DataError(f"{name} could not be read as Parquet ({type(exc).__name__}: {str(exc)[:120]})",
                         hint="Write the file again, or export it as CSV") from None
     if frame.empty:
         raise DataError(f"{name} has no rows", hint="Upload a Parquet file with data")
     frame.columns = [str(c) for c in frame.columns]
+    dup = [c for c, k in Counter(frame.columns).items() if k > 1]
+    if dup:
+        raise DataError(f"{name} names column {dup[0]!r} more than once",
+                        hint="Rename or drop the repeated column and write the file again")
+    notes: tuple[str, ...] = ()
+    if nested:
+        notes = (f"{_count(nested, 'column')} with nested values (lists or structs) "
+                 f"{'was' if len(nested) == 1 else 'were'} left out: "
+                 + ", ".join(f"{f.name!r} ({_arrow_kind(f.type)})" for f in nested[:10])
+                 + (f" and {len(nested) - 10:,} more" if len(nested) > 10 else ""),)
+    binary = [f.name for f in schema if pa.types.is_binary(f.type) or pa.types.is_large_binary(f.type)
+              or pa.types.is_fixed_size_binary(f.type)]
+    for c in binary:
+        frame[c] = frame[c].map(lambda b: b.decode("utf-8", errors="replace") if isinstance(b, bytes) else b)
+    if binary:
+        notes += (f"{_count(binary, 'column')} stored as raw bytes ({', '.join(map(repr, binary[:10]))}) "
+                  f"{'was' if len(binary) == 1 else 'were'} read as UTF-8 text, with any other bytes replaced "
+                  "by '\ufffd'",)
     return RawTable(frame=frame.reset_index(drop=True), name=name, kind="events", container=container,
-                    layout=_header_layout(frame.columns), n_bytes=n_bytes)
+                    layout=_header_layout(frame.columns), n_bytes=n_bytes, notes=notes)
+
+
+def _arrow_kind(t) -> str:
+    import pyarrow as pa
+    if pa.types.is_struct(t):
+        return "struct"
+    if pa.types.is_map(t):
+        return "map"
+    if pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t):
+        return "list"
+    return str(t)

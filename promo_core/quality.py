@@ -33,6 +33,9 @@ from .schema import (
 )
 
 MAX_BAD_SHARE = 0.05
+#: Prices, discounts and quantities beyond this (or infinite) are implausible: they are dropped
+#: with their rows named, or refused when they fill a column, so no sum can overflow.
+MAX_MAGNITUDE = 1e12
 MAX_ATTRIBUTES = 50
 EVENT_DTYPE = pd.CategoricalDtype(list(EVENTS))
 
@@ -138,7 +141,7 @@ def clean_events(raw: RawTable, mapping: Mapping[str, str] | None = None, *,
     col = {k: f[v] for k, v in mapping.items()}
     keep = np.ones(n, dtype=bool)
     steps: list[Step] = []
-    notes: list[str] = []
+    notes: list[str] = list(raw.notes)
 
     def drop(mask: np.ndarray, label: str) -> None:
         mask = np.asarray(mask, dtype=bool) & keep
@@ -151,7 +154,7 @@ def clean_events(raw: RawTable, mapping: Mapping[str, str] | None = None, *,
     if baskets:
         times = pd.Series(pd.NaT, index=f.index, dtype="datetime64[ns]")
     else:
-        times = parse_times(col["timestamp"], mapping["timestamp"], lines, max_bad_share)
+        times = parse_times(col["timestamp"], mapping["timestamp"], lines, max_bad_share, notes=notes)
     if "event" in col:
         ev_raw = col["event"].astype("str").where(col["event"].notna())
         codes = {v: canonical_event(v) for v in ev_raw.dropna().unique()}
@@ -199,6 +202,12 @@ def clean_events(raw: RawTable, mapping: Mapping[str, str] | None = None, *,
     drop(user.isna().to_numpy(), "user id missing")
     if not baskets:
         drop(times.isna().to_numpy(), "time missing or unreadable")
+    huge = np.zeros(n, dtype=bool)
+    for v in (price, disc, qty):
+        if v is not None:
+            huge |= (v.abs() > MAX_MAGNITUDE).to_numpy()
+    if huge.any():
+        drop(huge, f"price, discount or quantity infinite or above {MAX_MAGNITUDE:.0e} (implausible)")
     if "event" in col:
         drop((unknown | event.isna()).to_numpy(), "event type missing or unknown")
     is_purchase = (event == "purchase").to_numpy()
@@ -298,11 +307,19 @@ def clean_ids(s: pd.Series, target: str, source: str, lines: np.ndarray, check: 
     return t
 
 
-def parse_times(s: pd.Series, source: str, lines: np.ndarray, max_bad_share: float = MAX_BAD_SHARE) -> pd.Series:
-    """Parse a time column to datetime64[ns]: ISO or locale text, or Unix seconds/ms/µs/ns."""
+def parse_times(s: pd.Series, source: str, lines: np.ndarray, max_bad_share: float = MAX_BAD_SHARE,
+                notes: list[str] | None = None) -> pd.Series:
+    """Parse a time column to datetime64[ns]: ISO or locale text, or Unix seconds/ms/µs/ns.
+
+    Times with UTC offsets (one or several) are converted to UTC, and a note saying so is
+    appended to ``notes``; times without an offset in the same column are taken as UTC.
+    """
     if pd.api.types.is_datetime64_any_dtype(s):
-        out = s.dt.tz_convert(None) if getattr(s.dt, "tz", None) is not None else s
-        return out.astype("datetime64[ns]")
+        if getattr(s.dt, "tz", None) is not None:
+            if notes is not None:
+                notes.append(f"Times in column {source!r} were in time zone {s.dt.tz}; they were converted to UTC")
+            s = s.dt.tz_convert(None)
+        return s.where((s >= pd.Timestamp("1900-01-01")) & (s < pd.Timestamp("2262-01-01"))).astype("datetime64[ns]")
     t = _text(s)
     nn = t.dropna()
     if nn.empty:
@@ -316,10 +333,17 @@ def parse_times(s: pd.Series, source: str, lines: np.ndarray, max_bad_share: flo
         import warnings
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            out = pd.to_datetime(t, errors="coerce")
+            out = _to_datetime(t)
             if out.isna().sum() > t.isna().sum() and out.notna().mean() < 0.5:
-                out = pd.to_datetime(t, errors="coerce", dayfirst=True)
+                out = _to_datetime(t, dayfirst=True)
     if getattr(out.dt, "tz", None) is not None:
+        if notes is not None:
+            offsets = nn.str.extract(r"\d:\d\d(?::\d\d(?:\.\d+)?)?\s*(Z|[+-]\d\d:?\d\d)\s*$", expand=False)
+            counts = offsets.fillna("no offset").value_counts()
+            shown = ", ".join(f"{k} ({v:,} rows)" for k, v in counts.head(5).items())
+            notes.append(f"Times in column {source!r} carry {'different UTC offsets' if len(counts) > 1 else 'a UTC offset'}"
+                         f" ({shown}); all were converted to UTC"
+                         + (", and times without an offset were taken as UTC" if "no offset" in counts else ""))
         out = out.dt.tz_convert(None)
     out = out.where((out >= pd.Timestamp("1900-01-01")) & (out < pd.Timestamp("2262-01-01")))
     out = out.astype("datetime64[ns]")
@@ -335,6 +359,25 @@ def parse_times(s: pd.Series, source: str, lines: np.ndarray, max_bad_share: flo
     return out
 
 
+_OFFSET = r"\d:\d\d(?::\d\d(?:\.\d+)?)?\s*(?:Z|[+-]\d\d:?\d\d)\s*$"  # a time, then Z or +hh:mm
+
+
+def _to_datetime(t: pd.Series, **kw) -> pd.Series:
+    try:
+        if t.str.contains(_OFFSET).any():  # any offset: one zone for all, UTC (naive times taken as UTC)
+            out = pd.to_datetime(t, errors="coerce", utc=True, **kw)
+            if out.isna().sum() > t.isna().sum() and not kw:  # pandas took one row's format for all
+                iso = pd.to_datetime(t, errors="coerce", utc=True, format="ISO8601")
+                out = iso if iso.isna().sum() < out.isna().sum() else out
+            return out
+        return pd.to_datetime(t, errors="coerce", **kw)
+    except (ValueError, TypeError):  # mixed UTC offsets (or offsets and none): one zone, UTC
+        try:
+            return pd.to_datetime(t, errors="coerce", utc=True, **kw)
+        except (ValueError, TypeError):  # unreadable as a whole: parse_times names the rows
+            return pd.Series(pd.NaT, index=t.index, dtype="datetime64[ns]")
+
+
 _CURRENCY = re.compile(r"[£$€¥￥₹\s\u00a0]|(?i:usd|gbp|eur|rmb|cny|元)")
 
 
@@ -343,16 +386,15 @@ def parse_numbers(s: pd.Series, target: str, source: str, lines: np.ndarray,
     """Parse prices/quantities: currency signs and thousands separators are ignored;
     '12,50' is read as 12.5 in semicolon files or when most values have that form."""
     if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
-        return pd.to_numeric(s, errors="coerce").astype("float64")
+        return _plausible(pd.to_numeric(s, errors="coerce").astype("float64"), s, target, source, lines,
+                          max_bad_share)
     t = _text(s)
     if t.dropna().empty:
         return pd.Series(np.nan, index=s.index)
     if not decimal_comma:
         fast = pd.to_numeric(t, errors="coerce")
         if fast.notna().sum() == t.notna().sum():  # plain numbers: no cleaning needed (the common case)
-            out = fast.astype("float64")
-            out[~np.isfinite(out)] = np.nan
-            return out
+            return _plausible(fast.astype("float64"), s, target, source, lines, max_bad_share)
         failed = t.notna() & fast.isna()
         t = t.where(~failed, t[failed].str.replace(_CURRENCY, "", regex=True))
     else:
@@ -362,7 +404,6 @@ def parse_numbers(s: pd.Series, target: str, source: str, lines: np.ndarray,
     else:
         t = t.str.replace(",", "", regex=False)
     out = pd.to_numeric(t, errors="coerce").astype("float64")
-    out[~np.isfinite(out)] = np.nan
     bad = (t.notna() & out.isna()).to_numpy()
     if bad.sum() > max_bad_share * max(int(t.notna().sum()), 1):
         vals = ", ".join(repr(v) for v in s[bad].head(3))
@@ -370,6 +411,22 @@ def parse_numbers(s: pd.Series, target: str, source: str, lines: np.ndarray,
                         where=f"{rows_phrase(lines[bad], int(bad.sum()))} hold {vals}",
                         hint="Keep only numbers in that column (12.50, not 'twelve' or 'n/a'), or map "
                              "a different column", column=source)
+    return _plausible(out, s, target, source, lines, max_bad_share)
+
+
+def _plausible(out: pd.Series, s: pd.Series, target: str, source: str, lines: np.ndarray,
+               max_bad_share: float) -> pd.Series:
+    """Refuse a column whose numbers are mostly infinite or above MAX_MAGNITUDE; fewer are kept
+    for clean_events to drop as a named step (never summed to infinity)."""
+    huge = (out.abs() > MAX_MAGNITUDE).to_numpy()
+    if huge.sum() > max_bad_share * max(int(out.notna().sum()), 1):
+        vals = ", ".join(repr(str(v))[:40] for v in s[huge].head(3))
+        raise DataError(f"Column {source!r} ({target}) holds implausible numbers (infinite, or above "
+                        f"{MAX_MAGNITUDE:,.0f})",
+                        where=f"{rows_phrase(lines[huge], int(huge.sum()))} hold {vals}",
+                        hint="Check that the right column is mapped (not an id or a time stamp) and that the "
+                             "values are plain amounts; fix or remove those rows and load the file again",
+                        column=source)
     return out
 
 
