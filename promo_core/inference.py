@@ -380,7 +380,7 @@ def infer_mapping(frame: pd.DataFrame) -> Inference:
     choices = _values_only(choices, frame, profiles, taken, notes)
     choices = _resolve_money(choices, frame, notes)
     order = {n: i for i, n in enumerate(COLUMN_NAMES)}
-    choices.sort(key=lambda ch: order[ch.column])
+    choices.sort(key=lambda ch: (order[ch.column], cols.index(ch.source)))
     return Inference(tuple(choices), {k: tuple(v) for k, v in candidates.items()}, tuple(notes))
 
 

@@ -29,6 +29,7 @@ from .schema import (
     DataError,
     canonical_event,
     check_mapping,
+    line_amount,
     rows_phrase,
     sources,
 )
@@ -256,7 +257,7 @@ def clean_events(raw: RawTable, mapping: Mapping[str, str] | None = None, *,
     negative = np.zeros(n, dtype=bool)
     if total is not None:
         negative = ((total < 0) & (qty > 0 if qty is not None else True)).fillna(False).to_numpy(dtype=bool)
-        negative &= is_purchase & keep
+        negative = negative & is_purchase & keep
         drop(negative, "line amount negative with a positive quantity (not a return)")
     elif price is not None:
         negative = (price < 0).fillna(False).to_numpy(dtype=bool) & is_purchase & keep
@@ -324,9 +325,12 @@ def mapping_reasons(mapping: Mapping[str, object], inference: Inference | None) 
                             "reason": "fixed by the file layout", "alternatives": [], "needs_review": False})
             else:
                 was = sources(proposal.get(target))
+                other = [k for k, v in proposal.items() if src in sources(v)]
+                why = (f"the inference proposed {', '.join(map(repr, was))} for {target}" if was else "")
+                if other:
+                    why += ("; " if why else "") + f"it proposed {src!r} as {other[0]}"
                 out.append({"column": target, "source": src, "confidence": "chosen by hand",
-                            "reason": "chosen by hand" + (f" (the inference proposed {', '.join(map(repr, was))})"
-                                                          if was else ""),
+                            "reason": "chosen by hand" + (f" ({why})" if why else ""),
                             "alternatives": [], "needs_review": False})
     return tuple(out)
 
@@ -375,14 +379,6 @@ def _discounts(f: pd.DataFrame, srcs: tuple[str, ...], lines: np.ndarray, max_ba
     return line, parts
 
 
-def line_amount(events: pd.DataFrame) -> pd.Series:
-    """Revenue of each line: ``line_total`` where the file has it, else ``price × quantity``."""
-    amount = events["price"] * events["quantity"]
-    if "line_total" in events:
-        amount = events["line_total"].where(events["line_total"].notna(), amount)
-    return amount
-
-
 def discount_breakdown(events: pd.DataFrame) -> pd.DataFrame:
     """Total amount off over purchases by discount source (columns source, amount, share).
 
@@ -420,13 +416,14 @@ def _far_out(values: pd.Series, side: str = "high") -> np.ndarray:
 
 
 def plausibility(events: pd.DataFrame, lines: np.ndarray, mapping: Mapping[str, object], *,
-                 negative_lines: np.ndarray = np.array([], dtype=int)) -> list[Check]:
+                 negative_lines: np.ndarray | None = None) -> list[Check]:
     """Checks of the kept rows against the file's own distribution (see README, 'Plausibility').
 
     ``lines`` are the file lines of ``events``' rows (same order). Nothing is changed: each check
     says how many rows, which lines, how much revenue they carry and what to do.
     """
     out: list[Check] = []
+    negative_lines = np.array([], dtype=int) if negative_lines is None else negative_lines
     buy = (events["event"] == "purchase").to_numpy()
     if not buy.any() or events["price"].isna().all():
         if len(negative_lines):

@@ -219,6 +219,15 @@ def check_mapping(mapping: Mapping[str, str | Sequence[str]], columns: Sequence[
     return clean
 
 
+def line_amount(events):
+    """Revenue of each line of a canonical events frame: ``line_total`` where the file has it, else
+    ``price × quantity``. The one place revenue per line is defined (KPIs, RFM value, planner, rules)."""
+    amount = events["price"] * events["quantity"]
+    if "line_total" in events:
+        amount = events["line_total"].where(events["line_total"].notna(), amount)
+    return amount
+
+
 def synonyms_table() -> list[dict[str, str]]:
     """The contract as rows (for the README and the Data page)."""
     return [{"column": c.name, "type": c.dtype, "required": "yes" if c.required else "no",
