@@ -31,7 +31,7 @@ import pandas as pd
 
 from .schema import BY_NAME, COLUMN_NAMES, MULTI_COLUMNS, canonical_event, normalise
 
-SAMPLE_ROWS = 5000
+SAMPLE_ROWS = 2000
 DATETIME_SHARE = 0.95
 NUMERIC_SHARE = 0.95
 EXACT = 10.0        # score of a header that is a listed synonym
@@ -405,8 +405,9 @@ def _resolve_money(choices: list[Choice], frame: pd.DataFrame, notes: list[str])
     if "quantity" not in by or ("price" in by) == ("line_total" in by):
         return choices
     money = by.get("price") or by.get("line_total")
-    item = frame[by["item_id"].source] if "item_id" in by else None
-    kind, slope = unit_or_line(frame[money.source], frame[by["quantity"].source], item)
+    rows = frame.iloc[np.linspace(0, len(frame) - 1, min(len(frame), 50_000)).astype(int)] if len(frame) else frame
+    item = rows[by["item_id"].source] if "item_id" in by else None
+    kind, slope = unit_or_line(rows[money.source], rows[by["quantity"].source], item)
     if kind is None:
         return choices
     target = "line_total" if kind == "line" else "price"

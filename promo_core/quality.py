@@ -402,6 +402,11 @@ MIN_LOG_IQR = 0.5       # at least half a decade, so files of near-identical val
 LARGE_QUANTITY = 1000
 
 
+def _spaced(n: int, limit: int = 50_000) -> np.ndarray:
+    """Evenly spaced row positions (all rows when there are at most ``limit``)."""
+    return np.arange(n) if n <= limit else np.linspace(0, n - 1, limit).astype(int)
+
+
 def _far_out(values: pd.Series, side: str = "high") -> np.ndarray:
     """Values beyond Tukey's far-out fence (Q3 + 3 IQR) on the log10 scale of the positive values."""
     v = values.where(values > 0)
@@ -449,10 +454,13 @@ def plausibility(events: pd.DataFrame, lines: np.ndarray, mapping: Mapping[str, 
             sug = (f"If these are volumes or weights (fuel, kg) and {price_src!r} is the amount paid for the line, "
                    "map it as line_total so revenue does not multiply by the quantity; otherwise check the "
                    "quantity column")
-        out.append(Check("quantities of thousands on a line", "info" if has_total else "warning", int(big.sum()),
+        sh = share(big)
+        out.append(Check("quantities of thousands on a line",
+                         "warning" if not has_total and (sh or 0) >= 0.05 else "info", int(big.sum()),
                          tuple(int(x) for x in ln[big][:5]),
                          f"{int(big.sum()):,} purchase lines have a quantity of {LARGE_QUANTITY:,} or more "
-                         f"(largest {ev['quantity'].max():,.0f})", sug, share(big)))
+                         f"(largest {ev['quantity'].max():,.0f}); they carry {100 * (sh or 0):.1f}% of revenue",
+                         sug, sh))
     far = _far_out(amount)
     if far.any():
         sh = share(far)
@@ -504,7 +512,9 @@ def plausibility(events: pd.DataFrame, lines: np.ndarray, mapping: Mapping[str, 
                              "Check which column is the amount paid: if the price is a list price and the total "
                              "is after discounts, map the discount columns too", share(bad)))
     elif not has_total and price_src and "quantity" in mapping:
-        kind, slope = unit_or_line(ev["price"], ev["quantity"], ev["item_id"] if "item_id" in ev else None)
+        pick = _spaced(len(ev))
+        kind, slope = unit_or_line(ev["price"].iloc[pick], ev["quantity"].iloc[pick],
+                                   ev["item_id"].iloc[pick] if "item_id" in ev else None)
         if kind == "line":
             out.append(Check("price moves with the quantity", "warning", int(len(ev)), tuple(int(x) for x in ln[:5]),
                              f"{price_src!r} grows with the quantity (slope {slope:.2f} of log price on log "
