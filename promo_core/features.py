@@ -33,7 +33,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .schema import DataError, line_amount
+from .schema import DataError, is_canonical, line_amount
 
 DAY = pd.Timedelta(days=1)
 MAX_CATEGORY_SHARES = 12
@@ -122,7 +122,7 @@ def build_profiles(events: pd.DataFrame, as_of: pd.Timestamp | None = None) -> p
         out["favourite_category"] = fav.reindex(out.index)
         out = out.join(shares)
         cols += ["favourite_category", *shares.columns]
-    attrs = [c for c in ev.columns if c not in _CANONICAL]
+    attrs = [c for c in ev.columns if c not in _CANONICAL and not is_canonical(c)]
     if attrs:
         last = ev.loc[:, ["user_id", *attrs]].groupby("user_id", observed=True).last()
         out = out.join(last)

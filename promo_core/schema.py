@@ -219,6 +219,11 @@ def check_mapping(mapping: Mapping[str, str | Sequence[str]], columns: Sequence[
     return clean
 
 
+def is_canonical(name: object) -> bool:
+    """A canonical events column: one of COLUMNS, or a discount source kept as 'discount: SOURCE'."""
+    return str(name) in BY_NAME or str(name).startswith("discount: ")
+
+
 def line_amount(events):
     """Revenue of each line of a canonical events frame: ``line_total`` where the file has it, else
     ``price × quantity``. The one place revenue per line is defined (KPIs, RFM value, planner, rules)."""

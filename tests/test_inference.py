@@ -260,3 +260,14 @@ def test_inference_never_crashes_and_uses_each_column_once(headers, cells):
         clean_events(read_table(frame.to_csv(index=False).encode(), "h.csv"))
     except DataError:
         pass
+
+
+def test_rfm_value_uses_line_totals_and_new_columns_are_not_attributes():
+    from promo_core.features import build_profiles
+    lay = LAYOUTS["grocery"]
+    raw = pd.read_csv(io.BytesIO(lay.data), dtype={"household_id": str})
+    ds = load_dataset(lay.data, "grocery.csv")
+    prof = build_profiles(ds.events).set_index("user_id")
+    want = raw.groupby("household_id")["sales_value"].sum()
+    assert np.allclose(prof.loc[want.index, "monetary"], want)
+    assert not {"line_total", "discount: retail_disc"} & set(prof.columns)
