@@ -4,14 +4,16 @@ import streamlit as st
 
 from promo_core import charts
 from promo_core.io import FORMATS, excel_sheets
-from promo_core.schema import COLUMNS, DataError, propose_mapping
+from promo_core.schema import DataError
 from ui import state
+from ui.mapping import inferred, mapping_editor, mapping_preview, review_prompt
 from ui.widgets import downloads, kpi_tiles, md, quality_report, show_error
 
 st.title("Data")
 st.caption("Upload behaviour events (views, carts, purchases) or plain transaction lines. PromoScope "
-           "recognises common layouts, proposes a column mapping you can fix, and shows a quality report "
-           "before the data replaces the dataset in use.")
+           "recognises common layouts, infers the column mapping from the headers and the values (and asks "
+           "about any uncertain choice), previews the revenue it implies, and shows a quality report before "
+           "the data replaces the dataset in use.")
 
 with st.expander("Load a file", expanded=state.dataset_key() == "sample", icon=":material/upload:"):
     up = st.file_uploader("CSV, TSV, TXT, Excel (.xlsx) or Parquet, gzip allowed (up to 100 MB)",
@@ -31,19 +33,11 @@ with st.expander("Load a file", expanded=state.dataset_key() == "sample", icon="
             show_error(exc, "This file was not loaded; the dataset in use is unchanged.")
             raw = None
         if raw is not None:
-            mapping: dict[str, str] = {}
+            mapping: dict = {}
+            unconfirmed: list = []
             if raw.kind == "events":
-                st.markdown("**Column mapping** — proposed from the headers; change any that are wrong.")
-                proposed = propose_mapping(raw.frame.columns)
-                options = ["(none)", *map(str, raw.frame.columns)]
-                grid = st.columns(5)
-                for i, col in enumerate(COLUMNS):
-                    default = proposed.get(col.name, "(none)")
-                    choice = grid[i % 5].selectbox(
-                        f"{col.name}{' *' if col.required else ''}", options, index=options.index(default),
-                        key=f"map_{col.name}_{key}", help=col.meaning)
-                    if choice != "(none)":
-                        mapping[col.name] = choice
+                inference = inferred(f"{key}:{fmt}:{sheet}", raw)
+                mapping, unconfirmed = mapping_editor(raw, inference, key)
             st.caption("Preview of the file as read (first 20 rows)")
             st.dataframe(raw.frame.head(20), width="stretch")
             try:
@@ -53,11 +47,15 @@ with st.expander("Load a file", expanded=state.dataset_key() == "sample", icon="
                 show_error(exc, "This file cannot be used yet; the dataset in use is unchanged.")
             else:
                 cand_key = f"{key}:{fmt}:{sheet}:{sorted(mapping.items())}"
+                mapping_preview(cand, st.session_state.get("currency", "£"))
                 st.subheader("Quality report for " + md(name))
                 quality_report(cand.report)
+                confirmed = review_prompt(unconfirmed, key)
                 if state.dataset_key().removesuffix(":p") == cand_key:
                     st.success("This file is the dataset in use.", icon=":material/check_circle:")
-                elif st.button("Use this data", type="primary", icon=":material/check:", key="accept"):
+                elif st.button("Use this data", type="primary", icon=":material/check:", key="accept",
+                               disabled=not confirmed,
+                               help=None if confirmed else "Confirm the column choices listed above first"):
                     state.set_dataset(cand, cand_key)
                     st.rerun()
 

@@ -35,8 +35,9 @@ def _input_args(p: argparse.ArgumentParser, formats: Sequence[str] = FORMATS) ->
                         "(default: auto-detect)")
     p.add_argument("--sheet", help="Excel sheet to read when the workbook has several")
     p.add_argument("--map", action="append", default=[], metavar="COLUMN=HEADER",
-                   help=f"map a file header to a canonical column by hand, e.g. --map user_id=客户; "
-                        f"columns: {', '.join(COLUMN_NAMES)}")
+                   help=f"map a file header to a canonical column by hand, e.g. --map user_id=客户 (overrides the "
+                        f"inferred mapping; repeat --map discount=… to sum several discount columns; COLUMN= with "
+                        f"no header leaves the column unmapped); columns: {', '.join(COLUMN_NAMES)}")
     _unpacked_arg(p)
 
 
@@ -59,31 +60,48 @@ def _max_unpacked(args: argparse.Namespace) -> int:
     return int(min(mb, 2**40) * MB)
 
 
-def _mapping(pairs: list[str]) -> dict[str, str] | None:
+def _mapping(pairs: list[str]) -> dict[str, str | tuple[str, ...]] | None:
+    from .schema import MULTI_COLUMNS
     if not pairs:
         return None
-    out = {}
+    out: dict[str, str | tuple[str, ...]] = {}
     for pair in pairs:
         if "=" not in pair:
             raise DataError(f"--map {pair!r} is not of the form COLUMN=HEADER",
                             hint="Write for example --map user_id=CustomerNo")
-        k, v = pair.split("=", 1)
-        out[k.strip()] = v.strip()
+        k, v = (x.strip() for x in pair.split("=", 1))
+        prev = out.get(k)
+        if k in MULTI_COLUMNS and prev and v:
+            out[k] = (*((prev,) if isinstance(prev, str) else prev), v)
+        else:
+            out[k] = v
     return out
 
 
 def load_input(args: argparse.Namespace):
-    """Read INPUT with --format/--sheet/--map into a cleaned Dataset."""
+    """Read INPUT with --format/--sheet/--map into a cleaned Dataset.
+
+    The mapping is inferred from headers and values; --map overrides it column by column. Inferred
+    choices of less than high confidence are named on stderr (validate prints them in its JSON).
+    """
+    from .inference import infer_mapping
     from .io import read_table
     from .quality import clean_events
-    from .schema import propose_mapping
+    from .schema import sources
     raw = read_table(args.input, fmt=args.format, sheet=args.sheet, max_unpacked=_max_unpacked(args))
     manual = _mapping(args.map)
     mapping = None
-    if manual:
-        proposed = {k: v for k, v in propose_mapping(raw.frame.columns).items() if v not in manual.values()}
-        mapping = {**proposed, **manual}
-    return clean_events(raw, mapping)
+    if manual and raw.kind == "events":
+        taken = {c for v in manual.values() for c in sources(v)}
+        inferred = {k: tuple(c for c in sources(v) if c not in taken)
+                    for k, v in infer_mapping(raw.frame).mapping().items() if k not in manual}
+        mapping = {**{k: v for k, v in inferred.items() if v}, **manual}
+    ds = clean_events(raw, mapping)
+    if args.command != "validate":
+        for m in ds.report.needs_review():
+            print(f"promo-core: note: {m['source']!r} was taken as {m['column']} ({m['confidence']} confidence: "
+                  f"{m['reason']}); use --map {m['column']}=HEADER to choose otherwise", file=sys.stderr)
+    return ds
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -98,8 +116,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("validate", help="read a file and print its quality report as JSON",
                        description="Read, map, validate and clean a file; print the quality report "
-                                   "(rows read, rows removed and why, users, items, orders, date range, "
-                                   "event mix, KPIs) as JSON on stdout.")
+                                   "(the column mapping used and why, rows read, rows removed and why, users, "
+                                   "items, orders, date range, event mix, plausibility checks, KPIs) as JSON "
+                                   "on stdout.")
     _input_args(p)
     p.add_argument("--out", help="also write the JSON report to this file")
 
@@ -202,6 +221,7 @@ def _validate(args: argparse.Namespace) -> int:
     from .kpis import summarise
     ds = load_input(args)
     payload = ds.report.to_dict()
+    payload["mapping_needs_review"] = ds.report.needs_review()
     payload["kpis"] = summarise(ds.events).to_dict()
     text = to_json_text(payload)
     if args.out:

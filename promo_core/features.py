@@ -33,7 +33,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .schema import DataError
+from .schema import DataError, is_canonical, line_amount
 
 DAY = pd.Timedelta(days=1)
 MAX_CATEGORY_SHARES = 12
@@ -91,7 +91,7 @@ def build_profiles(events: pd.DataFrame, as_of: pd.Timestamp | None = None) -> p
 
     buys = ev[kind == "purchase"]
     if len(buys):
-        value = (buys["price"] * buys["quantity"]).fillna(0.0)
+        value = line_amount(buys).fillna(0.0)
         orders = pd.DataFrame({"user_id": buys["user_id"], "key": order_keys(buys),
                                "t": buys["timestamp"], "v": value})
         per_order = orders.groupby(["user_id", "key"], sort=False, observed=True).agg(t=("t", "min"),
@@ -122,7 +122,7 @@ def build_profiles(events: pd.DataFrame, as_of: pd.Timestamp | None = None) -> p
         out["favourite_category"] = fav.reindex(out.index)
         out = out.join(shares)
         cols += ["favourite_category", *shares.columns]
-    attrs = [c for c in ev.columns if c not in _CANONICAL]
+    attrs = [c for c in ev.columns if c not in _CANONICAL and not is_canonical(c)]
     if attrs:
         last = ev.loc[:, ["user_id", *attrs]].groupby("user_id", observed=True).last()
         out = out.join(last)

@@ -1,7 +1,8 @@
 """Headline numbers of a dataset: revenue, orders, buyers, conversion, order value, repeat rate.
 
-Input is the canonical events frame (see :class:`promo_core.quality.Dataset`). Revenue is
-``price x quantity`` over purchase events (the price after any discount). An order is an order id,
+Input is the canonical events frame (see :class:`promo_core.quality.Dataset`). Revenue is the sum
+over purchase events of ``line_total`` where the file has line totals, else ``price x quantity``
+(the price after any discount): :func:`line_amount`. An order is an order id,
 or one user's purchases on one day when there is no order id.
 """
 
@@ -14,7 +15,7 @@ import pandas as pd
 from statsmodels.stats.proportion import proportion_confint
 
 from .features import count_table
-from .quality import count_orders
+from .quality import count_orders, discount_breakdown, line_amount
 
 FUNNEL = ("view", "cart", "purchase")
 
@@ -52,13 +53,17 @@ class Kpis:
 
 
 def _revenue(purchases: pd.DataFrame) -> pd.Series:
-    return purchases["price"] * purchases["quantity"]
+    return line_amount(purchases)
+
+
+__all__ = ["Kpis", "Rate", "daily_activity", "discount_breakdown", "funnel", "line_amount", "rate", "summarise"]
 
 
 def summarise(events: pd.DataFrame) -> Kpis:
     """Headline KPIs of a canonical events frame."""
     purchases = events[events["event"] == "purchase"]
-    has_price = purchases["price"].notna().any()
+    has_price = purchases["price"].notna().any() or ("line_total" in purchases
+                                                     and purchases["line_total"].notna().any())
     revenue = float(_revenue(purchases).sum()) if has_price else None
     orders = count_orders(purchases) if len(purchases) else 0
     buyers = int(purchases["user_id"].nunique())

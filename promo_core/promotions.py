@@ -33,7 +33,7 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 
 from .features import order_keys
 from .plan_files import Field, load_json, record
-from .schema import DataError
+from .schema import DataError, line_amount
 
 PLAN_VERSION = 1
 OFFER_TYPES: dict[str, str] = {
@@ -158,7 +158,7 @@ def baselines(events: pd.DataFrame, segments: pd.DataFrame, horizon_days: int = 
     if buys.empty:
         raise DataError("The planner needs purchases with prices to measure order values",
                         hint="Load data with a price column")
-    gross = (buys["price"] + (buys["discount"].fillna(0) if "discount" in buys else 0)) * buys["quantity"]
+    gross = line_amount(buys) + (buys["discount"].fillna(0) if "discount" in buys else 0) * buys["quantity"]
     orders = pd.DataFrame({"user_id": buys["user_id"].astype(str).to_numpy(), "key": order_keys(buys).to_numpy(),
                            "t": buys["timestamp"].to_numpy(), "v": gross.to_numpy()})
     orders = orders.groupby(["user_id", "key"], sort=False).agg(t=("t", "min"), v=("v", "sum")).reset_index()

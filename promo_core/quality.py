@@ -15,12 +15,13 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from .inference import Inference, infer_mapping, unit_or_line
 from .io import Format, RawTable, read_table
 from .schema import (
     COLUMN_NAMES,
@@ -28,8 +29,9 @@ from .schema import (
     DataError,
     canonical_event,
     check_mapping,
-    propose_mapping,
+    line_amount,
     rows_phrase,
+    sources,
 )
 
 MAX_BAD_SHARE = 0.05
@@ -50,6 +52,20 @@ class Step:
 
 
 @dataclass(frozen=True)
+class Check:
+    """A plausibility check that found something: how many rows, example file lines, the share of
+    revenue those rows carry, and what to do. Nothing flagged here is changed silently."""
+
+    check: str
+    severity: str                 # warning (likely a wrong mapping or bad data) | info
+    rows: int
+    example_lines: tuple[int, ...]
+    finding: str
+    suggestion: str
+    revenue_share: float | None = None
+
+
+@dataclass(frozen=True)
 class QualityReport:
     """What was read, what was removed and why, and what remains."""
 
@@ -67,11 +83,27 @@ class QualityReport:
     event_mix: dict
     attributes: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+    mapping_used: tuple[dict, ...] = ()   # one entry per mapped column: source, confidence, reason
+    checks: tuple[Check, ...] = ()
+    discounts: dict = field(default_factory=dict)   # discount source -> total amount off (kept purchases)
 
     def to_dict(self) -> dict:
         d = asdict(self)
         d["steps"] = [asdict(s) for s in self.steps]
+        d["checks"] = [asdict(c) for c in self.checks]
         return d
+
+    def needs_review(self) -> list[dict]:
+        """Mapping choices that were inferred with less than high confidence."""
+        return [m for m in self.mapping_used if m.get("needs_review")]
+
+    def checks_frame(self) -> pd.DataFrame:
+        rows = [{"check": c.check, "severity": c.severity, "rows": c.rows,
+                 "share of revenue (%)": None if c.revenue_share is None else round(100 * c.revenue_share, 2),
+                 "example file lines": ", ".join(map(str, c.example_lines)), "finding": c.finding,
+                 "what to do": c.suggestion} for c in self.checks]
+        return pd.DataFrame(rows, columns=["check", "severity", "rows", "share of revenue (%)",
+                                           "example file lines", "finding", "what to do"])
 
     def steps_frame(self) -> pd.DataFrame:
         rows = [{"step": s.step, "rows removed": s.rows_dropped,
@@ -124,21 +156,24 @@ def clean_events(raw: RawTable, mapping: Mapping[str, str] | None = None, *,
     raw : RawTable
         What :func:`promo_core.io.read_table` returned.
     mapping : dict, optional
-        ``{canonical column: file column}``; proposed from synonyms when omitted.
+        ``{canonical column: file column}`` (``discount`` may name several columns, summed);
+        inferred from headers and values (:func:`promo_core.inference.infer_mapping`) when omitted.
     max_bad_share : float
         A column whose non-empty cells are unreadable (dates, numbers) in more than this share
         of rows raises DataError instead of silently dropping them.
     """
     f = raw.frame
     baskets = raw.kind == "baskets"
+    inference: Inference | None = None
     if baskets:
         mapping = {"user_id": "basket_id", "order_id": "basket_id", "item_id": "item"}
     else:
-        mapping = check_mapping(dict(mapping) if mapping else propose_mapping(f.columns), list(f.columns),
-                                require=("user_id", "timestamp"))
+        inference = infer_mapping(f)
+        mapping = check_mapping(dict(mapping) if mapping else inference.mapping(), list(f.columns),
+                                require=("user_id", "timestamp"), candidates=inference.candidates)
     n = len(f)
     lines = np.arange(n) + raw.first_line
-    col = {k: f[v] for k, v in mapping.items()}
+    col = {k: f[v] for k, v in mapping.items() if isinstance(v, str)}
     keep = np.ones(n, dtype=bool)
     steps: list[Step] = []
     notes: list[str] = list(raw.notes)
@@ -173,10 +208,20 @@ def clean_events(raw: RawTable, mapping: Mapping[str, str] | None = None, *,
     decimal_comma = raw.delimiter == ";"
     price = (parse_numbers(col["price"], "price", mapping["price"], lines, max_bad_share, decimal_comma)
              if "price" in col else None)
-    disc = (parse_numbers(col["discount"], "discount", mapping["discount"], lines, max_bad_share,
-                          decimal_comma) if "discount" in col else None)
     qty = (parse_numbers(col["quantity"], "quantity", mapping["quantity"], lines, max_bad_share,
                          decimal_comma) if "quantity" in col else None)
+    total = (parse_numbers(col["line_total"], "line_total", mapping["line_total"], lines, max_bad_share,
+                           decimal_comma) if "line_total" in col else None)
+    disc, disc_parts = _discounts(f, sources(mapping.get("discount")), lines, max_bad_share, decimal_comma,
+                                  price, qty, total, notes)
+    if total is not None and price is None:
+        price = total / (qty.where(qty != 0) if qty is not None else 1.0)
+        notes.append(f"Revenue is the sum of {mapping['line_total']!r} (the amount paid per line); the unit "
+                     f"price is derived as {mapping['line_total']!r} ÷ "
+                     + (f"{mapping['quantity']!r}" if qty is not None else "1 (no quantity column)"))
+    elif total is not None:
+        notes.append(f"Revenue is the sum of {mapping['line_total']!r} (the amount paid per line); "
+                     f"{mapping['price']!r} is kept as the unit price and checked against it")
 
     # --- facts about the file as it came
     duplicated = f.duplicated().to_numpy()
@@ -218,6 +263,13 @@ def clean_events(raw: RawTable, mapping: Mapping[str, str] | None = None, *,
         drop(returns, "cancelled order or return (quantity 0 or less)")
     if qty is not None:
         drop(qty.isna().to_numpy() & is_purchase, "purchase quantity missing or not a number")
+    negative = np.zeros(n, dtype=bool)
+    if total is not None:
+        negative = ((total < 0) & (qty > 0 if qty is not None else True)).fillna(False).to_numpy(dtype=bool)
+        negative = negative & is_purchase & keep
+        drop(negative, "line amount negative with a positive quantity (not a return)")
+    elif price is not None:
+        negative = (price < 0).fillna(False).to_numpy(dtype=bool) & is_purchase & keep
     if price is not None:
         drop(((price.isna() | (price <= 0)).to_numpy()) & is_purchase,
              "purchase price missing, not a number, or 0 or less")
@@ -239,8 +291,14 @@ def clean_events(raw: RawTable, mapping: Mapping[str, str] | None = None, *,
     events["price"] = price[keep].astype("float64") if price is not None else np.nan
     if disc is not None:
         events["discount"] = disc[keep].fillna(0.0).clip(lower=0).astype("float64")
+        if len(disc_parts) > 1:
+            for src, part in disc_parts.items():
+                events[f"discount: {src}"] = part[keep].fillna(0.0).astype("float64")
     events["quantity"] = qty[keep].fillna(1.0).astype("float64") if qty is not None else 1.0
-    extras = [c for c in f.columns if c not in set(mapping.values())]
+    if total is not None:
+        events["line_total"] = total[keep].astype("float64")
+    mapped = {c for v in mapping.values() for c in sources(v)}
+    extras = [c for c in f.columns if c not in mapped]
     if len(extras) > MAX_ATTRIBUTES:
         notes.append(f"{len(extras) - MAX_ATTRIBUTES:,} further extra columns were ignored "
                      f"(the first {MAX_ATTRIBUTES} are kept as user attributes)")
@@ -248,12 +306,243 @@ def clean_events(raw: RawTable, mapping: Mapping[str, str] | None = None, *,
     for c in extras:
         name = c if c not in events.columns else f"{c} (file)"
         events[name] = _text(f[c][keep])
+    checks = plausibility(events, lines[keep], mapping, negative_lines=lines[negative])
     events = events.sort_values(["timestamp", "user_id"], kind="stable").reset_index(drop=True)
 
     if raw.layout and raw.layout.startswith("UCI Online Retail"):
         notes.append("Invoices starting with 'C' are cancellations and were removed with their rows")
     report = _report(raw, mapping, facts, steps, events, tuple(extras), tuple(notes))
+    report = replace(report, mapping_used=mapping_reasons(mapping, inference), checks=tuple(checks),
+                     discounts=discount_breakdown(events).set_index("source")["amount"].round(2).to_dict()
+                     if disc is not None else {})
     return Dataset(name=raw.name, kind=raw.kind, events=events, report=report)
+
+
+def mapping_reasons(mapping: Mapping[str, object], inference: Inference | None) -> tuple[dict, ...]:
+    """Why each mapped column was chosen: the inference's reason and confidence, or 'chosen by hand'."""
+    out = []
+    inferred = {(c.column, c.source): c for c in (inference.choices if inference else ())}
+    proposal = inference.mapping() if inference else {}
+    for target, value in mapping.items():
+        for src in sources(value):
+            c = inferred.get((target, src))
+            if c is not None:
+                out.append({"column": target, "source": src, "confidence": c.confidence, "reason": c.reason,
+                            "alternatives": list(c.alternatives), "needs_review": c.needs_review})
+            elif inference is None:
+                out.append({"column": target, "source": src, "confidence": "high",
+                            "reason": "fixed by the file layout", "alternatives": [], "needs_review": False})
+            else:
+                was = sources(proposal.get(target))
+                other = [k for k, v in proposal.items() if src in sources(v)]
+                why = (f"the inference proposed {', '.join(map(repr, was))} for {target}" if was else "")
+                if other:
+                    why += ("; " if why else "") + f"it proposed {src!r} as {other[0]}"
+                out.append({"column": target, "source": src, "confidence": "chosen by hand",
+                            "reason": "chosen by hand" + (f" ({why})" if why else ""),
+                            "alternatives": [], "needs_review": False})
+    return tuple(out)
+
+
+def _discounts(f: pd.DataFrame, srcs: tuple[str, ...], lines: np.ndarray, max_bad_share: float,
+               decimal_comma: bool, price: pd.Series | None, qty: pd.Series | None, total: pd.Series | None,
+               notes: list[str]) -> tuple[pd.Series | None, dict[str, pd.Series]]:
+    """Sum one or more discount columns into an amount off *per unit*, keeping each source.
+
+    Columns written as negative numbers (-0.50 for 50p off) are read as amounts off. Whether the
+    amounts are per line or per unit: with both a unit price and a line total, whichever reading
+    makes ``line_total`` agree with the price on more rows; with only a line total, per line; with
+    only a unit price, per unit (the contract). Per-line amounts are divided by the quantity.
+    """
+    if not srcs:
+        return None, {}
+    parts: dict[str, pd.Series] = {}
+    for src in srcs:
+        v = parse_numbers(f[src], "discount", src, lines, max_bad_share, decimal_comma)
+        nz = v[v.fillna(0) != 0]
+        if len(nz) and (nz < 0).mean() >= 0.95:
+            v = -v
+            notes.append(f"Discounts in {src!r} are written as negative numbers; they were read as amounts off")
+        parts[src] = v
+    line = pd.concat(parts.values(), axis=1).fillna(0.0).sum(axis=1)
+    q = qty if qty is not None else pd.Series(1.0, index=f.index)
+    if total is not None and price is not None:
+        tol = np.maximum(0.01, 0.01 * total.abs())
+        per_line = ((price * q - line - total).abs() <= tol).sum()
+        per_unit = (((price - line) * q - total).abs() <= tol).sum()
+        basis = "line" if per_line >= per_unit else "unit"
+        notes.append(f"Discounts read as amounts per {basis}: that reading matches the line totals on "
+                     f"{max(per_line, per_unit):,} rows (the other on {min(per_line, per_unit):,})")
+    else:
+        basis = "line" if total is not None else "unit"
+        if total is not None:
+            notes.append("Discounts read as amounts per line (the file has line totals and no unit price); "
+                         "divided by the quantity for the amount off per unit")
+    if basis == "line":
+        per = q.where(q > 0)
+        parts = {k: (v.fillna(0.0) / per) for k, v in parts.items()}
+        line = line / per
+    if len(srcs) > 1:
+        notes.append(f"Discount is the sum of {len(srcs)} columns ({', '.join(map(repr, srcs))}); the breakdown "
+                     "is kept by source")
+    return line, parts
+
+
+def discount_breakdown(events: pd.DataFrame) -> pd.DataFrame:
+    """Total amount off over purchases by discount source (columns source, amount, share).
+
+    One row per source column when several were summed, else one row 'discount'. Amounts are
+    per unit in the events frame and multiplied by the quantity here.
+    """
+    buys = events[events["event"] == "purchase"]
+    cols = [c for c in buys.columns if str(c).startswith("discount: ")] or (
+        ["discount"] if "discount" in buys else [])
+    amounts = {c.removeprefix("discount: "): float((buys[c].fillna(0) * buys["quantity"]).sum()) for c in cols}
+    total = sum(amounts.values())
+    return pd.DataFrame({"source": list(amounts), "amount": list(amounts.values()),
+                         "share": [a / total if total else np.nan for a in amounts.values()]},
+                        columns=["source", "amount", "share"])
+
+
+# ----------------------------------------------------------------------------- plausibility checks
+
+FENCE_K = 3.0           # Tukey's far-out fence on the log10 scale
+MIN_LOG_IQR = 0.5       # at least half a decade, so files of near-identical values flag nothing
+LARGE_QUANTITY = 1000
+
+
+def _spaced(n: int, limit: int = 50_000) -> np.ndarray:
+    """Evenly spaced row positions (all rows when there are at most ``limit``)."""
+    return np.arange(n) if n <= limit else np.linspace(0, n - 1, limit).astype(int)
+
+
+def _far_out(values: pd.Series, side: str = "high") -> np.ndarray:
+    """Values beyond Tukey's far-out fence (Q3 + 3 IQR) on the log10 scale of the positive values."""
+    v = values.where(values > 0)
+    lv = np.log10(v)
+    if lv.notna().sum() < 20:
+        return np.zeros(len(values), dtype=bool)
+    q1, q3 = lv.quantile([0.25, 0.75])
+    iqr = max(q3 - q1, MIN_LOG_IQR)
+    hi = (lv > q3 + FENCE_K * iqr).fillna(False).to_numpy(dtype=bool)
+    lo = (lv < q1 - FENCE_K * iqr).fillna(False).to_numpy(dtype=bool)
+    return hi if side == "high" else lo if side == "low" else hi | lo
+
+
+def plausibility(events: pd.DataFrame, lines: np.ndarray, mapping: Mapping[str, object], *,
+                 negative_lines: np.ndarray | None = None) -> list[Check]:
+    """Checks of the kept rows against the file's own distribution (see README, 'Plausibility').
+
+    ``lines`` are the file lines of ``events``' rows (same order). Nothing is changed: each check
+    says how many rows, which lines, how much revenue they carry and what to do.
+    """
+    out: list[Check] = []
+    negative_lines = np.array([], dtype=int) if negative_lines is None else negative_lines
+    buy = (events["event"] == "purchase").to_numpy()
+    if not buy.any() or events["price"].isna().all():
+        if len(negative_lines):
+            out.append(_negative_check(negative_lines, mapping))
+        return out
+    ev = events[buy]
+    ln = lines[buy]
+    amount = line_amount(ev)
+    revenue = float(amount.sum())
+    has_total = "line_total" in ev
+    price_src = mapping.get("price")
+
+    def share(mask: np.ndarray) -> float | None:
+        return float(amount[mask].sum() / revenue) if revenue > 0 else None
+
+    big = (ev["quantity"] >= LARGE_QUANTITY).to_numpy()
+    if big.any():
+        if has_total:
+            sug = ("Revenue uses the line totals, so these quantities do not inflate it; the unit prices derived "
+                   "from them are tiny. If they are volumes or weights (fuel, kg) nothing needs doing; otherwise "
+                   "check the quantity column")
+        else:
+            sug = (f"If these are volumes or weights (fuel, kg) and {price_src!r} is the amount paid for the line, "
+                   "map it as line_total so revenue does not multiply by the quantity; otherwise check the "
+                   "quantity column")
+        sh = share(big)
+        out.append(Check("quantities of thousands on a line",
+                         "warning" if not has_total and (sh or 0) >= 0.05 else "info", int(big.sum()),
+                         tuple(int(x) for x in ln[big][:5]),
+                         f"{int(big.sum()):,} purchase lines have a quantity of {LARGE_QUANTITY:,} or more "
+                         f"(largest {ev['quantity'].max():,.0f}); they carry {100 * (sh or 0):.1f}% of revenue",
+                         sug, sh))
+    far = _far_out(amount)
+    if far.any():
+        sh = share(far)
+        out.append(Check("line amounts far above the rest", "warning" if (sh or 0) >= 0.05 else "info",
+                         int(far.sum()), tuple(int(x) for x in ln[far][:5]),
+                         f"{int(far.sum()):,} lines have an amount more than {FENCE_K:g} interquartile ranges "
+                         f"above the file's upper quartile on a log scale (median line {amount.median():,.2f}, "
+                         f"largest {amount.max():,.2f}); they carry {100 * (sh or 0):.1f}% of revenue",
+                         "Check that the price column is a unit price (not the line's amount) and the quantity "
+                         "is a count; if the price is the line's amount map it as line_total", sh))
+    unit = ev["price"]
+    odd = _far_out(unit, "both")
+    if odd.any():
+        out.append(Check("unit prices far outside the rest", "info", int(odd.sum()),
+                         tuple(int(x) for x in ln[odd][:5]),
+                         f"{int(odd.sum()):,} lines have a unit price more than {FENCE_K:g} interquartile ranges "
+                         f"beyond the file's quartiles on a log scale (median unit price {unit.median():,.2f})",
+                         "Check these lines: a unit price in another currency or unit, a typo, or a line total "
+                         "in the price column", share(odd)))
+    okeys = (ev["order_id"].astype("object").where(ev["order_id"].notna(), ev["user_id"])
+             if "order_id" in ev else ev["user_id"] + "|" + ev["timestamp"].dt.normalize().astype("str"))
+    per_order = amount.groupby(okeys.to_numpy()).sum()
+    far_o = _far_out(per_order)
+    if far_o.any():
+        bad_keys = set(per_order.index[far_o])
+        rows = okeys.isin(bad_keys).to_numpy()
+        mean_all, mean_rest = per_order.mean(), per_order[~far_o].mean()
+        out.append(Check("orders far above the average order", "warning" if mean_all > 2 * mean_rest else "info",
+                         int(rows.sum()), tuple(int(x) for x in ln[rows][:5]),
+                         f"{int(far_o.sum()):,} orders are far above the file's order values (median "
+                         f"{per_order.median():,.2f}); the average order is {mean_all:,.2f} with them and "
+                         f"{mean_rest:,.2f} without them",
+                         "Look at these orders: a line total read as a unit price, a quantity in the wrong "
+                         "unit, or business orders mixed with consumer ones", share(rows)))
+    if has_total and price_src:
+        t = ev["line_total"]
+        d = (ev["discount"] if "discount" in ev else pd.Series(0.0, index=ev.index)) * ev["quantity"]
+        gross = ev["price"] * ev["quantity"]
+        tol = np.maximum(0.01, 0.01 * t.abs())
+        agree = ((gross - t).abs() <= tol) | ((gross - d - t).abs() <= tol)
+        bad = (t.notna() & ~agree).to_numpy()
+        if bad.any():
+            sh = bad.mean()
+            out.append(Check("line totals that disagree with price × quantity",
+                             "warning" if sh > 0.01 else "info", int(bad.sum()), tuple(int(x) for x in ln[bad][:5]),
+                             f"on {int(bad.sum()):,} lines ({100 * sh:.1f}%) {mapping['line_total']!r} differs from "
+                             f"{price_src!r} × quantity (less any discount) by more than 1%; revenue uses "
+                             f"{mapping['line_total']!r}",
+                             "Check which column is the amount paid: if the price is a list price and the total "
+                             "is after discounts, map the discount columns too", share(bad)))
+    elif not has_total and price_src and "quantity" in mapping:
+        pick = _spaced(len(ev))
+        kind, slope = unit_or_line(ev["price"].iloc[pick], ev["quantity"].iloc[pick],
+                                   ev["item_id"].iloc[pick] if "item_id" in ev else None)
+        if kind == "line":
+            out.append(Check("price moves with the quantity", "warning", int(len(ev)), tuple(int(x) for x in ln[:5]),
+                             f"{price_src!r} grows with the quantity (slope {slope:.2f} of log price on log "
+                             "quantity), so it looks like the amount paid for the line, not a unit price; "
+                             "revenue = price × quantity would count quantities twice",
+                             f"Map {price_src!r} as line_total instead of price", 1.0))
+    if len(negative_lines):
+        out.append(_negative_check(negative_lines, mapping))
+    return out
+
+
+def _negative_check(negative_lines: np.ndarray, mapping: Mapping[str, object]) -> Check:
+    src = mapping.get("line_total") or mapping.get("price")
+    return Check("negative amounts that are not returns", "warning", int(len(negative_lines)),
+                 tuple(int(x) for x in negative_lines[:5]),
+                 f"{len(negative_lines):,} purchase lines have a negative {src!r} with a positive quantity; they "
+                 "were removed, not summed",
+                 "If these are refunds or returns, give them a negative quantity (they are then read as "
+                 "returns); if they are corrections, remove them from the file", None)
 
 
 def _report(raw, mapping, facts, steps, events, extras, notes) -> QualityReport:
@@ -443,5 +732,5 @@ def pseudonymise(ds: Dataset, salt: str) -> Dataset:
     return replace(ds, events=events, pseudonymised=True)
 
 
-__all__ = ["Dataset", "QualityReport", "Step", "clean_events", "count_orders", "load_dataset",
-           "pseudonymise"]
+__all__ = ["Check", "Dataset", "QualityReport", "Step", "clean_events", "count_orders", "discount_breakdown",
+           "line_amount", "load_dataset", "plausibility", "pseudonymise"]

@@ -31,7 +31,7 @@ from scipy.stats import chi2_contingency, hypergeom
 from statsmodels.stats.multitest import multipletests
 
 from .features import order_keys
-from .schema import DataError
+from .schema import DataError, line_amount
 
 BasketBy = Literal["order", "user-day"]
 Level = Literal["item", "category"]
@@ -345,7 +345,7 @@ def item_prices(events: pd.DataFrame, labels: dict[str, str]) -> pd.Series:
     buys = events[(events["event"] == "purchase") & events["price"].notna() & events["item_id"].notna()]
     if buys.empty:
         return pd.Series(dtype=float)
-    paid = buys["price"] + (buys["discount"].fillna(0) if "discount" in buys else 0)
+    paid = line_amount(buys) / buys["quantity"] + (buys["discount"].fillna(0) if "discount" in buys else 0)
     med = paid.groupby(buys["item_id"].astype(str), observed=True).median()
     med.index = [labels.get(i, i) for i in med.index]
     return med.groupby(level=0).median()

@@ -68,11 +68,13 @@ COLUMNS: tuple[Column, ...] = (
     Column("user_id", "string", True, "customer / visitor id",
            ("user", "user id", "userid", "customer", "customer id", "customerid", "client id",
             "visitor", "visitor id", "visitorid", "member", "member id", "buyer id", "uid",
-            "用户", "用户id", "客户", "客户id", "会员id", "买家id")),
+            "household", "household id", "account", "account id", "shopper id", "cust id",
+            "用户", "用户id", "客户", "客户id", "会员", "会员id", "买家id", "顾客", "顾客id")),
     Column("timestamp", "datetime64[ns]", True, "when the event happened",
            ("timestamp", "time", "date", "datetime", "event time", "event date", "invoice date",
-            "invoicedate", "order date", "order time", "created at", "ts",
-            "时间", "时间戳", "日期", "下单时间", "行为时间")),
+            "invoicedate", "order date", "order time", "order datetime", "created at", "ts",
+            "transaction time", "transaction date", "transaction timestamp", "trans dt", "trans date",
+            "时间", "时间戳", "日期", "下单时间", "行为时间", "支付时间", "付款时间", "交易时间")),
     Column("event", "category", False,
            "what the user did: view, search, click, cart, fav, purchase (missing: all purchase)",
            ("event", "event type", "action", "behavior", "behaviour", "behavior type",
@@ -85,22 +87,31 @@ COLUMNS: tuple[Column, ...] = (
     Column("category", "string", False, "product category",
            ("category", "category id", "categoryid", "product category", "cat", "类目", "类目id",
             "品类", "分类")),
-    Column("price", "float", False, "unit price (needed for revenue)",
+    Column("price", "float", False,
+           "unit price (revenue is price × quantity when there is no line_total; derived from it when there is)",
            ("price", "unit price", "unitprice", "item price", "价格", "单价")),
+    Column("line_total", "float", False,
+           "amount paid for the whole line (revenue uses it when present; checked against price × quantity)",
+           ("line total", "line amount", "sales value", "amount", "sales amount", "net amount", "amount paid",
+            "paid amount", "实付金额", "金额", "销售额", "支付金额", "成交金额", "小计")),
     Column("quantity", "float", False, "units bought; negative means a return (missing: 1)",
-           ("qty", "quantity", "units", "count", "数量")),
+           ("qty", "quantity", "units", "count", "数量", "购买数量", "件数")),
     Column("order_id", "string", False,
            "basket key; without it a basket is one user's purchases on one day",
            ("order", "order id", "orderid", "invoice", "invoice no", "invoiceno", "invoice number",
             "transaction", "transaction id", "transactionid", "basket", "basket id",
-            "订单", "订单号", "订单id")),
-    Column("discount", "float", False, "amount taken off the unit price (0: full price)",
-           ("discount", "unit discount", "promo discount", "discount amount", "markdown", "优惠", "折扣金额")),
+            "receipt", "receipt id", "trans id", "订单", "订单号", "订单id", "订单编号", "交易号")),
+    Column("discount", "float", False,
+           "amount taken off, per unit (0: full price); several discount columns are summed, the breakdown "
+           "is kept by source",
+           ("discount", "unit discount", "promo discount", "discount amount", "markdown", "coupon discount",
+            "retail discount", "优惠", "折扣金额", "优惠金额", "平台券", "店铺券")),
 )
 
 COLUMN_NAMES: tuple[str, ...] = tuple(c.name for c in COLUMNS)
 REQUIRED: tuple[str, ...] = tuple(c.name for c in COLUMNS if c.required)
 BY_NAME: dict[str, Column] = {c.name: c for c in COLUMNS}
+MULTI_COLUMNS: tuple[str, ...] = ("discount",)   # may be summed from several file columns
 
 EVENTS: tuple[str, ...] = ("view", "search", "click", "cart", "fav", "purchase")
 
@@ -154,33 +165,72 @@ def propose_mapping(columns: Iterable[object]) -> dict[str, str]:
     return match_columns(columns, _SYNONYMS)
 
 
-def check_mapping(mapping: Mapping[str, str], columns: Sequence[str], *,
-                  require: Sequence[str] = REQUIRED) -> dict[str, str]:
-    """Validate a mapping against the file's columns; return it without empty entries."""
-    clean = {k: v for k, v in mapping.items() if v not in (None, "")}
+def sources(value: str | Sequence[str] | None) -> tuple[str, ...]:
+    """The file column(s) of one mapping entry: one name, or several for a summed column."""
+    if value is None or value == "":
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    return tuple(str(v) for v in value if v not in (None, ""))
+
+
+def check_mapping(mapping: Mapping[str, str | Sequence[str]], columns: Sequence[str], *,
+                  require: Sequence[str] = REQUIRED,
+                  candidates: Mapping[str, Sequence[str]] | None = None) -> dict[str, str | tuple[str, ...]]:
+    """Validate a mapping against the file's columns; return it without empty entries.
+
+    A column in :data:`MULTI_COLUMNS` (``discount``) may name several file columns (a list or
+    tuple): they are summed. Every other column names one file column.
+    """
+    clean: dict[str, str | tuple[str, ...]] = {}
+    for k, v in mapping.items():
+        src = sources(v)
+        if src:
+            clean[k] = src[0] if len(src) == 1 else src
     unknown = sorted(set(clean) - set(COLUMN_NAMES))
     if unknown:
         raise DataError(f"Unknown target column(s) {', '.join(unknown)}",
                         hint=f"Map only to: {', '.join(COLUMN_NAMES)}")
-    absent = [v for v in clean.values() if v not in columns]
+    several = [k for k, v in clean.items() if isinstance(v, tuple) and k not in MULTI_COLUMNS]
+    if several:
+        raise DataError(f"{several[0]} can come from one file column only, not {', '.join(clean[several[0]])}",
+                        hint=f"Only {', '.join(MULTI_COLUMNS)} may sum several columns")
+    absent = [v for src in clean.values() for v in sources(src) if v not in columns]
     if absent:
         raise DataError(f"The mapping names column(s) the file does not have: {', '.join(map(repr, absent))}",
                         where=f"the file's columns are {', '.join(map(repr, columns[:30]))}",
                         hint="Pick columns from the file")
     used: dict[str, str] = {}
-    for target, source in clean.items():
-        if source in used:
-            raise DataError(f"Column {source!r} is mapped twice, to {used[source]} and to {target}",
-                            hint="Map each file column to one meaning only")
-        used[source] = target
+    for target, src in clean.items():
+        for source in sources(src):
+            if source in used:
+                raise DataError(f"Column {source!r} is mapped twice, to {used[source]} and to {target}",
+                                hint="Map each file column to one meaning only")
+            used[source] = target
     missing = [c for c in require if c not in clean]
     if missing:
         names = ", ".join(f"{c} ({BY_NAME[c].meaning})" for c in missing)
+        fits = [c for c in (candidates or {}).get(missing[0], ()) if c not in used][:5]
+        hint = (f"Columns whose values would fit {missing[0]}: {', '.join(map(repr, fits))}. " if fits else "")
         raise DataError(f"No column was recognised as {names}",
                         where=f"the file's columns are {', '.join(map(repr, list(columns)[:30]))}",
-                        hint="Map the column by hand on the Data page, or rename it in the file "
-                             f"to one of: {', '.join(BY_NAME[missing[0]].synonyms[:6])}")
+                        hint=hint + "Map the column by hand on the Data page (or --map on the command line), "
+                             f"or rename it in the file to one of: {', '.join(BY_NAME[missing[0]].synonyms[:6])}")
     return clean
+
+
+def is_canonical(name: object) -> bool:
+    """A canonical events column: one of COLUMNS, or a discount source kept as 'discount: SOURCE'."""
+    return str(name) in BY_NAME or str(name).startswith("discount: ")
+
+
+def line_amount(events):
+    """Revenue of each line of a canonical events frame: ``line_total`` where the file has it, else
+    ``price × quantity``. The one place revenue per line is defined (KPIs, RFM value, planner, rules)."""
+    amount = events["price"] * events["quantity"]
+    if "line_total" in events:
+        amount = events["line_total"].where(events["line_total"].notna(), amount)
+    return amount
 
 
 def synonyms_table() -> list[dict[str, str]]:

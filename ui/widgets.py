@@ -40,7 +40,8 @@ def _pct(r) -> str:
 def kpi_tiles(k: Kpis, currency: str) -> None:
     cols = st.columns(6)
     cols[0].metric("Revenue", "–" if k.revenue is None else f"{currency}{k.revenue:,.0f}",
-                   help="Sum of price × quantity over purchases, after cleaning")
+                   help="Sum of the line totals over purchases when the file has them, else price × quantity; "
+                        "after cleaning")
     cols[1].metric("Orders", f"{k.orders:,}", help="Distinct order ids, or one user's purchases on one day")
     cols[2].metric("Buyers", f"{k.buyers:,}", help=f"Users with at least one purchase, of {k.users:,} users")
     conv_help = ("Share of users who viewed a product and bought" +
@@ -82,6 +83,20 @@ def quality_report(report: QualityReport) -> None:
                     hide_index=True, width="stretch")
     for note in report.notes:
         st.caption(md(note))
+    plausibility_checks(report)
+
+
+def plausibility_checks(report: QualityReport) -> None:
+    """The plausibility checks of a quality report: what was found, on which lines, what to do."""
+    if report.checks:
+        st.markdown("**Plausibility checks** — found in the file's own distribution; nothing here was changed")
+        st.dataframe(report.checks_frame(), hide_index=True, width="stretch")
+    else:
+        st.caption("Plausibility checks: average order, unit prices, quantities, line totals and negative "
+                   "amounts all look ordinary for this file.")
+    if report.discounts:
+        st.caption(md("Discounts by source (amount off, purchases kept): " + ", ".join(
+            f"{k} {v:,.2f}" for k, v in report.discounts.items())))
 
 
 def downloads(frame: pd.DataFrame | None, stem: str, key: str, *, json_obj=None) -> None:
