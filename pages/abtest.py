@@ -67,7 +67,7 @@ contact = c[4].number_input(f"Contact cost per treated user ({currency})", 0.0, 
                             help="Used when the file has no cost column")
 cap = c[5].selectbox("Cap revenue at", [None, 99.0, 99.9], key="ab_cap",
                      format_func=lambda x: "no cap" if x is None else f"{x:g}th percentile")
-seg_map = analysis.segmentation(state.dataset()) if "user_id" in frame.columns else None
+seg_map = analysis.segmentation_or_none(state.dataset()) if "user_id" in frame.columns else None
 try:
     with st.spinner("Testing…"):
         exp, comps, rois = experiment.analyse(frame, tuple(sorted(roles.items())), control, round(1 - level, 4),

@@ -114,6 +114,15 @@ def segmentation(ds: Dataset) -> pd.DataFrame:
     return pd.DataFrame({"user_id": profiles(key, ds)["user_id"], "segment": [names[int(i)] for i in c.labels]})
 
 
+def segmentation_or_none(ds: Dataset) -> pd.DataFrame | None:
+    """:func:`segmentation`, or None when the data cannot be segmented (no times, e.g. a basket
+    file): for pages that use segments as an extra, not as their subject."""
+    try:
+        return segmentation(ds)
+    except DataError:
+        return None
+
+
 def user_table(ds: Dataset) -> pd.DataFrame:
     """Every user with profile, cluster, RFM group, lifecycle stage and propensity (the export)."""
     from promo_core.segments import user_table as build
@@ -132,7 +141,7 @@ def user_table(ds: Dataset) -> pd.DataFrame:
 # ---- basket rules and recommendations
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def baskets(key: str, _ds: Dataset, by: str, level: str, max_basket_size: int, segment: str | None = None):
+def baskets(key: str, _ds: Dataset, by: str, level: str, max_basket_size: int | None, segment: str | None = None):
     from promo_core.rules import make_baskets
     users = None
     if segment is not None:
@@ -142,8 +151,8 @@ def baskets(key: str, _ds: Dataset, by: str, level: str, max_basket_size: int, s
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def itemsets(key: str, _ds: Dataset, by: str, level: str, max_basket_size: int, min_support: float,
-             max_len: int, algorithm: str, segment: str | None = None) -> pd.DataFrame:
+def itemsets(key: str, _ds: Dataset, by: str, level: str, max_basket_size: int | None, min_support: float,
+             max_len: int | None, algorithm: str, segment: str | None = None) -> pd.DataFrame:
     """Mining: the expensive step. Confidence and lift filters never reach this function."""
     from promo_core.rules import mine_itemsets
     b = baskets(key, _ds, by, level, max_basket_size, segment)
@@ -156,9 +165,10 @@ def rule_set(key: str, _ds: Dataset, mining: tuple, min_confidence: float, min_l
     """Rules from cached itemsets. ``mining`` = (by, level, max_basket_size, min_support, max_len,
     algorithm, segment), the arguments of :func:`itemsets`."""
     from promo_core.rules import make_rules
-    by, level, size, _support, _max_len, _algo, segment = mining
+    by, level, size, _support, max_len, algo, segment = mining
     b = baskets(key, _ds, by, level, size, segment)
-    return make_rules(itemsets(key, _ds, *mining), b.n, min_confidence, min_lift, single_consequent, test)
+    return make_rules(itemsets(key, _ds, *mining), b.n, min_confidence, min_lift, single_consequent, test,
+                      baskets=b, max_len=max_len, algorithm=algo)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -191,6 +201,6 @@ def offer_candidates(ds: Dataset) -> dict[str, pd.DataFrame]:
     (defaults when the page was not opened)."""
     args = st.session_state.get("rules_args")
     if args is None:
-        args = (("order", "item", 100, 0.01, 3, "apriori", None), 0.2, 1.0, True, "fisher")
+        args = (("order", "item", None, 0.01, None, "pyfim", None), 0.2, 1.0, True, "fisher")
     bundles, offers = promotion_hooks(state.dataset_key(), ds, *args)
     return {"bundles": bundles, "cross_sell": offers}
