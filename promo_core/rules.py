@@ -69,8 +69,8 @@ CONTRACT_COLUMNS = ["antecedents", "consequents", "support", "confidence", "lift
 #: itemsets than this; these limits never change a result, they only refuse to compute one.
 MAX_FREQUENT_PAIRS = 5_000_000
 MAX_ITEMSETS = 2_000_000
-#: Above this longest-possible itemset length the guard rail runs a maximal-itemset pre-pass.
-PREPASS_LENGTH = 18
+#: Pairs counted (with repeats) above which not even the pair table is built.
+MAX_PAIR_TABLE = 50_000_000
 
 
 @contextmanager
@@ -367,26 +367,54 @@ def estimate_work(baskets: Baskets, min_support: float, max_len: int | None = No
     if f < 2 or n == 0:
         return WorkEstimate(n, len(counts), f, 0, baskets.largest, mc, min(f, 1), max_len)
     m = baskets.matrix()[:, np.flatnonzero(frequent)].astype(np.int32)
-    per_basket = np.diff(m.indptr)
+    per_basket = np.diff(m.indptr).astype(np.int64)
     # the longest itemset that min-count baskets can all contain
     longest = int(np.sort(per_basket)[::-1][mc - 1]) if mc <= n else 0
-    co = sp.triu(m.T @ m, k=1).tocoo()
-    pair_counts = co.data
-    pairs = int((pair_counts >= mc).sum())
+    occurrences = int((per_basket * (per_basket - 1) // 2).sum())  # pairs counted, with repeats
+    if min(occurrences, f * (f - 1) // 2) > MAX_PAIR_TABLE:
+        # too many pairs even to count them: stop before the pair table is built
+        return WorkEstimate(n, len(counts), f, min(occurrences, f * (f - 1) // 2), baskets.largest, mc, longest,
+                            max_len)
+    co = sp.triu(m.T @ m, k=1).tocsr()
+    frequent_pair = co.data >= mc
+    pairs = int(frequent_pair.sum())
     need = None
     if pairs > MAX_FREQUENT_PAIRS:
-        top = np.sort(pair_counts)[::-1]
+        top = np.sort(co.data)[::-1]
         need = float(top[MAX_FREQUENT_PAIRS] + 1) / n
+    else:
+        # an itemset of L items needs all its pairs frequent: L <= 1 + the pair graph's degeneracy
+        co.data = frequent_pair
+        co.eliminate_zeros()
+        longest = min(longest, 1 + _degeneracy((co + co.T).tocsr()))
     longest = min(longest, max_len or longest)
     full = int((counts == n).sum())  # items in every basket: all their subsets are frequent
     found, at_least = None, max(f + pairs, _subsets(full, max_len) if full else 0)
-    if longest >= PREPASS_LENGTH and _fim is not None and pairs <= MAX_FREQUENT_PAIRS:
+    if _subsets(longest, max_len) > MAX_ITEMSETS and _fim is not None and pairs <= MAX_FREQUENT_PAIRS:
         tracts = baskets.transactions
         with _paused_gc():
             maximal = _fim.fpgrowth(tracts, target="m", supp=-mc, zmin=1, report="a")
         found = max((len(s) for s, _ in maximal), default=0)
         at_least = max(at_least, _subsets(found, max_len))
     return WorkEstimate(n, len(counts), f, pairs, baskets.largest, mc, longest, max_len, found, at_least, need)
+
+
+def _degeneracy(adjacency: sp.csr_matrix) -> int:
+    """The largest k with a non-empty k-core (every vertex with at least k neighbours inside),
+    by peeling: vectorised over vertices, one sparse product per round."""
+    deg = np.asarray(adjacency.sum(axis=1)).ravel().astype(np.int64)
+    alive = deg > 0
+    k = 0
+    while alive.any():
+        while True:
+            gone = alive & (deg <= k)
+            if not gone.any():
+                break
+            alive &= ~gone
+            deg -= adjacency @ gone.astype(np.int64)
+        if alive.any():
+            k += 1
+    return k
 
 
 def _empty_itemsets() -> pd.DataFrame:
