@@ -13,7 +13,14 @@ from mlxtend.frequent_patterns import association_rules, fpgrowth
 from mlxtend.preprocessing import TransactionEncoder
 
 import promo_core.rules as R
-from promo_core.rules import baskets_from_lists, engine, estimate_work, make_baskets, mine_itemsets, mine_rules
+from promo_core.rules import (
+    baskets_from_lists,
+    engine,
+    estimate_work,
+    make_baskets,
+    mine_itemsets,
+    mine_rules,
+)
 from promo_core.schema import DataError
 
 from .conftest import ROOT
