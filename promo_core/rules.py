@@ -310,7 +310,7 @@ class WorkEstimate:
     baskets: int
     items: int
     frequent_items: int
-    frequent_pairs: int
+    frequent_pairs: int | None  # None: not counted, as f(f-1)/2 is below every limit
     largest_basket: int
     min_count: int
     longest: int
@@ -321,10 +321,11 @@ class WorkEstimate:
 
     @property
     def candidate_pairs(self) -> int:  # kept for callers of the earlier estimate
-        return self.frequent_pairs
+        f = self.frequent_items
+        return f * (f - 1) // 2 if self.frequent_pairs is None else self.frequent_pairs
 
     def problem(self) -> str | None:
-        if self.frequent_pairs > MAX_FREQUENT_PAIRS:
+        if self.candidate_pairs > MAX_FREQUENT_PAIRS:
             return (f"{self.frequent_items:,} items and {self.frequent_pairs:,} pairs of items reach this "
                     f"support (the limit is {MAX_FREQUENT_PAIRS:,} pairs)")
         if self.itemsets_at_least > MAX_ITEMSETS:
@@ -370,6 +371,11 @@ def estimate_work(baskets: Baskets, min_support: float, max_len: int | None = No
     per_basket = np.diff(m.indptr).astype(np.int64)
     # the longest itemset that min-count baskets can all contain
     longest = int(np.sort(per_basket)[::-1][mc - 1]) if mc <= n else 0
+    full = int((counts == n).sum())  # items in every basket: all their subsets are frequent
+    if f * (f - 1) // 2 <= MAX_FREQUENT_PAIRS and _subsets(min(longest, max_len or longest), max_len) <= MAX_ITEMSETS:
+        # nothing can exceed a limit: the pair table is not needed (pairs: at most f(f-1)/2)
+        return WorkEstimate(n, len(counts), f, None, baskets.largest, mc, min(longest, max_len or longest),
+                            max_len, None, max(f, _subsets(full, max_len) if full else 0))
     occurrences = int((per_basket * (per_basket - 1) // 2).sum())  # pairs counted, with repeats
     if min(occurrences, f * (f - 1) // 2) > MAX_PAIR_TABLE:
         # too many pairs even to count them: stop before the pair table is built
@@ -383,12 +389,21 @@ def estimate_work(baskets: Baskets, min_support: float, max_len: int | None = No
         top = np.sort(co.data)[::-1]
         need = float(top[MAX_FREQUENT_PAIRS] + 1) / n
     else:
-        # an itemset of L items needs all its pairs frequent: L <= 1 + the pair graph's degeneracy
+        # an itemset of L items needs all its pairs frequent, so its items lie in the (L-1)-core of the
+        # frequent-pair graph, and min-count baskets must each hold L of those core items: shrink L
+        # until both bounds agree
         co.data = frequent_pair
         co.eliminate_zeros()
-        longest = min(longest, 1 + _degeneracy((co + co.T).tocsr()))
+        graph = (co + co.T).tocsr()
+        longest = min(longest, 1 + _degeneracy(graph))
+        while longest > 2:
+            in_core = _core(graph, longest - 1)
+            held = np.sort(np.asarray(m[:, np.flatnonzero(in_core)].sum(axis=1)).ravel())[::-1]
+            bound = int(held[mc - 1]) if mc <= n else 0
+            if bound >= longest:
+                break
+            longest = bound
     longest = min(longest, max_len or longest)
-    full = int((counts == n).sum())  # items in every basket: all their subsets are frequent
     found, at_least = None, max(f + pairs, _subsets(full, max_len) if full else 0)
     if _subsets(longest, max_len) > MAX_ITEMSETS and _fim is not None and pairs <= MAX_FREQUENT_PAIRS:
         tracts = baskets.transactions
@@ -397,6 +412,18 @@ def estimate_work(baskets: Baskets, min_support: float, max_len: int | None = No
         found = max((len(s) for s, _ in maximal), default=0)
         at_least = max(at_least, _subsets(found, max_len))
     return WorkEstimate(n, len(counts), f, pairs, baskets.largest, mc, longest, max_len, found, at_least, need)
+
+
+def _core(adjacency: sp.csr_matrix, k: int) -> np.ndarray:
+    """Vertices of the k-core (repeatedly drop vertices with fewer than k neighbours left)."""
+    deg = np.asarray(adjacency.sum(axis=1)).ravel().astype(np.int64)
+    alive = deg >= 0
+    while True:
+        gone = alive & (deg < k)
+        if not gone.any():
+            return alive
+        alive &= ~gone
+        deg -= adjacency @ gone.astype(np.int64)
 
 
 def _degeneracy(adjacency: sp.csr_matrix) -> int:

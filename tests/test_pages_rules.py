@@ -69,7 +69,7 @@ def test_recommendations_page_shows_hold_out():
     assert not at.exception
 
 
-def test_defaults_are_the_reference_and_caps_are_stated():
+def test_defaults_are_the_reference_and_caps_are_stated(sample_dataset):
     at = app("pages/rules.py")
     assert at.select_slider(key="r_maxlen").value == "no limit"
     assert at.selectbox(key="r_algo").value == "pyfim"
@@ -77,7 +77,7 @@ def test_defaults_are_the_reference_and_caps_are_stated():
     text = " ".join(c.value for c in at.caption)
     assert "no length limit" in text and "baskets counted" in text
     options = at.select_slider(key="r_maxlen").options
-    assert options[0] == "no limit" and int(options[-1]) >= 2
+    assert options[0] == "no limit" and int(options[-1]) == rules_module.make_baskets(sample_dataset.events).largest
     at.toggle(key="r_exclude").set_value(True).run()
     at.number_input(key="r_maxsize").set_value(3).run()
     text = " ".join(c.value for c in at.caption)

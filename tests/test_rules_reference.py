@@ -153,7 +153,7 @@ def test_guard_rail_pair_limit_names_a_support_that_fits(monkeypatch):
     b = baskets_from_lists([[f"i{j}" for j in rng.choice(40, 8, replace=False)] for _ in range(200)])
     est = estimate_work(b, 0.01)
     assert est.frequent_pairs > 50 and est.support_for_pairs
-    assert estimate_work(b, est.support_for_pairs).frequent_pairs <= 50
+    assert estimate_work(b, est.support_for_pairs).candidate_pairs <= 50
     with pytest.raises(DataError, match="nothing was mined"):
         mine_itemsets(b, 0.01)
 
