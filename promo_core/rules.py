@@ -444,6 +444,18 @@ def _degeneracy(adjacency: sp.csr_matrix) -> int:
     return k
 
 
+def _zmax(max_len: int | None) -> dict:
+    return {} if max_len is None else {"zmax": int(max_len)}
+
+
+def _in_every_basket(baskets: Baskets, max_len: int | None) -> list[frozenset]:
+    """Itemsets made only of items that are in every basket, which pyfim 6.28 does not report:
+    every such set has support 1. The guard rail counts them."""
+    full = baskets.items[baskets.item_counts == baskets.n].tolist() if baskets.n else []
+    top = len(full) if max_len is None else min(max_len, len(full))
+    return [frozenset(c) for k in range(1, top + 1) for c in combinations(full, k)]
+
+
 def _empty_itemsets() -> pd.DataFrame:
     return pd.DataFrame({"support": pd.Series(dtype=float), "itemsets": pd.Series(dtype=object),
                          "length": pd.Series(dtype=int)})
@@ -536,61 +548,43 @@ def _metrics(ant: list, con: list, s_ac: np.ndarray, s_a: np.ndarray, s_c: np.nd
                          "kulczynski": (conf + s_ac / s_c) / 2})
 
 
-def _raw_rules(itemsets: pd.DataFrame, n_baskets: int, min_confidence: float, single_consequent: bool,
-               baskets: Baskets | None, max_len: int | None, algorithm: str) -> pd.DataFrame:
-    """All rules reaching the confidence: pyfim's rule miner when the baskets are at hand and one
-    consequent item is asked for, else mlxtend's ``association_rules`` on the itemsets."""
-    used, _ = engine(algorithm)
-    if used == "pyfim" and single_consequent and baskets is not None:
-        tracts = baskets.transactions
-        with _paused_gc():
-            found = _fim.fpgrowth(tracts, target="r", supp=-_min_count_of(itemsets, n_baskets),
-                                  conf=max(0.0, 100 * min_confidence - 1e-7), zmin=2,
-                                  report="abh", mode="o", **_zmax(max_len))
-            for extra in _in_every_basket(baskets, max_len, codes=True):
-                if len(extra) > 1:
-                    found += [(y, tuple(extra - {y}), n_baskets, n_baskets, n_baskets) for y in extra]
-            heads, bodies, both, body, head = zip(*found, strict=True) if found else ((),) * 5
-            s_ac, s_a, s_c = (np.asarray(x, dtype=float) / n_baskets for x in (both, body, head))
-            single = baskets.label_sets([(i,) for i in range(len(baskets.items))])
-            raw = _metrics(baskets.label_sets(bodies), [single[h] for h in heads], s_ac, s_a, s_c)
-        return raw[raw["confidence"] >= min_confidence]
-    raw = association_rules(itemsets[["support", "itemsets"]], num_itemsets=n_baskets, metric="confidence",
-                            min_threshold=min_confidence)
-    raw.columns = [c.replace(" ", "_") for c in raw.columns]
-    if single_consequent:
-        raw = raw[raw["consequents"].map(len) == 1]
-    return raw
-
-
-def _zmax(max_len: int | None) -> dict:
-    return {} if max_len is None else {"zmax": int(max_len)}
-
-
-def _in_every_basket(baskets: Baskets, max_len: int | None, codes: bool = False) -> list[frozenset]:
-    """Itemsets made only of items that are in every basket, which pyfim 6.28 does not report
-    (nor the rules among them): every such set has support 1. The guard rail counts them."""
-    full = np.flatnonzero(baskets.item_counts == baskets.n) if baskets.n else np.array([], dtype=int)
-    full = full.tolist() if codes else baskets.items[full].tolist()
-    top = len(full) if max_len is None else min(max_len, len(full))
-    return [frozenset(c) for k in range(1, top + 1) for c in combinations(full, k)]
-
-
-def _min_count_of(itemsets: pd.DataFrame, n_baskets: int) -> int:
-    """The fewest baskets of any itemset: mining pyfim's rules at this count gives exactly the rules
-    whose itemsets are among ``itemsets`` (every itemset that frequent was mined)."""
-    return max(1, int(round(float(itemsets["support"].min()) * n_baskets)))
+def _raw_rules(itemsets: pd.DataFrame, n_baskets: int, min_confidence: float,
+               single_consequent: bool) -> pd.DataFrame:
+    """All rules reaching the confidence, from the itemsets alone (no second pass over the baskets,
+    so a confidence or lift change never re-mines). One consequent item: every (itemset, item) pair,
+    its antecedent's support looked up among the itemsets (all subsets of a frequent itemset are
+    there); several: mlxtend's ``association_rules``. Both give mlxtend's rules and metrics (tested)."""
+    if not single_consequent:
+        raw = association_rules(itemsets[["support", "itemsets"]], num_itemsets=n_baskets, metric="confidence",
+                                min_threshold=min_confidence)
+        raw.columns = [c.replace(" ", "_") for c in raw.columns]
+        return raw
+    sets = itemsets["itemsets"].to_numpy(dtype=object)
+    sup = itemsets["support"].to_numpy(dtype=float)
+    lengths = itemsets["length"].to_numpy()
+    with _paused_gc():
+        index = dict(zip(sets.tolist(), range(len(sets)), strict=True))
+        single = {next(iter(x)): i for i, x in zip(np.flatnonzero(lengths == 1).tolist(), sets[lengths == 1],
+                                                      strict=True)}
+        body, head, whole = [], [], []
+        for i in np.flatnonzero(lengths >= 2).tolist():
+            whole_set = sets[i]
+            for y in whole_set:
+                body.append(index[whole_set - {y}])
+                head.append(single[y])
+                whole.append(i)
+    body, head, whole = (np.asarray(x, dtype=np.int64) for x in (body, head, whole))
+    keep = sup[whole] / sup[body] >= min_confidence
+    body, head, whole = body[keep], head[keep], whole[keep]
+    return _metrics(sets[body], sets[head], sup[whole], sup[body], sup[head])
 
 
 def make_rules(itemsets: pd.DataFrame, n_baskets: int, min_confidence: float = 0.2, min_lift: float = 1.0,
                single_consequent: bool = True, test: Literal["fisher", "chi2", "none"] = "fisher",
-               alpha: float = 0.05, *, baskets: Baskets | None = None, max_len: int | None = None,
-               algorithm: str = "fpgrowth", flag_redundant: bool = True) -> RuleSet:
+               alpha: float = 0.05, *, flag_redundant: bool = True) -> RuleSet:
     """Association rules from itemsets, plus redundancy and significance.
 
-    With ``baskets`` given and ``algorithm='pyfim'`` (what :func:`mine_rules` does), single-consequent
-    rules come from pyfim's rule miner in C; otherwise from mlxtend's ``association_rules`` on
-    ``itemsets``. Both give the same rules and metrics (tested).
+    Rules are made from ``itemsets`` alone (see :func:`_raw_rules`), whichever engine mined them.
 
     A rule X→Y is *redundant* when a rule X'→Y with X' a proper subset of X has at least its
     confidence. Significance: one-sided Fisher exact test of X and Y co-occurring more than by
@@ -609,7 +603,7 @@ def make_rules(itemsets: pd.DataFrame, n_baskets: int, min_confidence: float = 0
         return RuleSet(empty, n_baskets, len(itemsets), ok=False,
                        notes=("No two items are bought together often enough at this minimum support; "
                               "lower it to see rules",))
-    raw = _raw_rules(itemsets, n_baskets, min_confidence, single_consequent, baskets, max_len, algorithm)
+    raw = _raw_rules(itemsets, n_baskets, min_confidence, single_consequent)
     raw = raw[raw["lift"] >= min_lift]
     if raw.empty:
         return RuleSet(empty, n_baskets, len(itemsets), ok=False,
@@ -633,7 +627,6 @@ def mine_rules(baskets: Baskets, min_support: float, min_confidence: float = 0.2
     """Itemsets and rules in one call (the CLI's and the benchmarks' path)."""
     itemsets = mine_itemsets(baskets, min_support, max_len, algorithm)
     return itemsets, make_rules(itemsets, baskets.n, min_confidence, min_lift, single_consequent, test,
-                                baskets=baskets, max_len=max_len, algorithm=algorithm,
                                 flag_redundant=flag_redundant)
 
 

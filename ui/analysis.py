@@ -165,10 +165,9 @@ def rule_set(key: str, _ds: Dataset, mining: tuple, min_confidence: float, min_l
     """Rules from cached itemsets. ``mining`` = (by, level, max_basket_size, min_support, max_len,
     algorithm, segment), the arguments of :func:`itemsets`."""
     from promo_core.rules import make_rules
-    by, level, size, _support, max_len, algo, segment = mining
+    by, level, size, _support, _max_len, _algo, segment = mining
     b = baskets(key, _ds, by, level, size, segment)
-    return make_rules(itemsets(key, _ds, *mining), b.n, min_confidence, min_lift, single_consequent, test,
-                      baskets=b, max_len=max_len, algorithm=algo)
+    return make_rules(itemsets(key, _ds, *mining), b.n, min_confidence, min_lift, single_consequent, test)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
