@@ -132,19 +132,6 @@ class Baskets:
     def item_counts(self) -> np.ndarray:
         return np.bincount(self.codes, minlength=len(self.items))
 
-    @cached_property
-    def pair_occurrences(self) -> int:
-        """Item pairs counted over all baskets, with repeats: the work of a full pair table."""
-        sizes = self.sizes.astype(np.int64)
-        return int((sizes * (sizes - 1) // 2).sum())
-
-    @cached_property
-    def pair_table(self) -> sp.csr_matrix:
-        """Baskets holding each pair of items (upper triangle, all items), built once per baskets so
-        that a new minimum support only thresholds it. Only used below ``MAX_PAIR_TABLE`` pairs."""
-        m = self.matrix().astype(np.int32)
-        return sp.triu(m.T @ m, k=1).tocsr()
-
     def matrix(self) -> sp.csr_matrix:
         """Basket × item 0/1 matrix (scipy CSR, built straight from the codes)."""
         return sp.csr_matrix((np.ones(len(self.codes), dtype=bool), self.codes, self.indptr),
@@ -394,11 +381,7 @@ def estimate_work(baskets: Baskets, min_support: float, max_len: int | None = No
         # too many pairs even to count them: stop before the pair table is built
         return WorkEstimate(n, len(counts), f, min(occurrences, f * (f - 1) // 2), baskets.largest, mc, longest,
                             max_len)
-    if baskets.pair_occurrences <= MAX_PAIR_TABLE:  # the table over all items, kept with the baskets
-        cols = np.flatnonzero(frequent)
-        co = baskets.pair_table[cols][:, cols].tocsr()
-    else:
-        co = sp.triu(m.T @ m, k=1).tocsr()
+    co = sp.triu(m.T @ m, k=1).tocsr()
     frequent_pair = co.data >= mc
     pairs = int(frequent_pair.sum())
     need = None

@@ -142,8 +142,8 @@ def user_table(ds: Dataset) -> pd.DataFrame:
 
 @st.cache_resource(show_spinner=False, max_entries=16)
 def baskets(key: str, _ds: Dataset, by: str, level: str, max_basket_size: int | None, segment: str | None = None):
-    """Baskets, kept as one shared object (not copied per rerun) so the pyfim input and the pair
-    table built on first use are reused by every later mining run; nothing modifies them."""
+    """Baskets, kept as one shared object (not copied per rerun) so the pyfim input built on first
+    use is reused by every later mining run; nothing modifies them."""
     from promo_core.rules import make_baskets
     users = None
     if segment is not None:
