@@ -252,7 +252,7 @@ def _rules_case(name, lists, support, confidence, repeat, mlxtend_algo=None):
             f"→ **{_ratio(t, t_fim):.2f}× pyfim**")
     if mlxtend_algo:
         t_mlx, _ = timed(lambda: _mlxtend(lists, support, confidence, mlxtend_algo), 1)
-        note += f"; mlxtend {mlxtend_algo} {t_mlx[0]:.2f} s → {t_mlx[0] / statistics.median(t):.0f}× slower than PromoScope"
+        note += f"; mlxtend {mlxtend_algo} {t_mlx[0]:.2f} s → {t_mlx[0] / statistics.median(t):.1f}× PromoScope"
     return (f"{name}, support {support}, confidence {confidence}: PromoScope end to end", t, note)
 
 
