@@ -61,7 +61,7 @@ def test_basket_file_journey(server, tmp_path):
         slide(page, "Minimum support", -2)  # 1% → 0.3%: more rules, mined again
         assert_no_exception(page, "basket rules support")
         assert int(metric(page, "Rules shown").replace(",", "")) > before
-        page.get_by_role("button", name="Bundles & cross-sell").click()
+        page.locator('[data-testid="stMain"]').get_by_text("Bundles & cross-sell", exact=True).first.click()
         wait_idle(page)
         assert_no_exception(page, "bundles")
         assert page.get_by_text("Bundle suggestions").count() and page.get_by_text("Cross-sell offers").count()
