@@ -14,12 +14,14 @@ How baskets are formed (this decides every support figure, so it is stated once,
   in ``Baskets.n_oversized`` and reported wherever the rules are shown.
 
 Mining has no default length limit (``max_len=None``), as in mlxtend and pyfim; R's arules
-stops at 10 items by default. Engines (same itemsets and rules, tested): pyfim's FP-Growth in C
-(Borgelt; the default) and mlxtend's FP-Growth or Apriori. pyfim's conventions are translated
-here: its support threshold is passed as an absolute basket count (the smallest count whose
-share reaches the minimum support, as mlxtend compares shares), its rules use ``mode='o'`` (rule
-support = baskets with antecedent and consequent, as in arules and mlxtend, not pyfim's default of
-antecedent support) and ``zmin=2`` (no empty antecedents).
+stops at 10 items by default. Engines (same itemsets, tested): pyfim's FP-Growth in C (Borgelt;
+the default) and mlxtend's FP-Growth or Apriori. pyfim's conventions are translated here: its
+support threshold (a percentage by default) is passed as an absolute basket count, the smallest
+count whose share reaches the minimum support (mlxtend and arules compare shares); itemsets made
+only of items present in every basket, which pyfim 6.28 leaves out, are added back. Rules are
+made from the itemsets, whichever engine mined them, so rule support is the support of antecedent
+and consequent together (arules' and mlxtend's definition, pyfim's ``mode='o'``), not pyfim's
+default of the antecedent's support.
 
 Support of an itemset = baskets containing it ÷ baskets mined. Every rule metric has mlxtend's
 ``association_rules`` definition (with ``num_itemsets`` = baskets mined): confidence(X→Y) =
