@@ -42,3 +42,34 @@ def synthetic_baskets(n_baskets: int = 500_000, n_items: int = 5_000, seed: int 
         out.append(sorted({f"item{v}" for v in items[pos:pos + s]}))
         pos += s
     return out
+
+
+def groceries_like(n_baskets: int = 9_835, n_items: int = 169, seed: int = 0) -> list[list[str]]:
+    """A basket file's baskets shaped like R arules' Groceries (9,835 baskets, 169 items, 4.4 items
+    per basket, the top item in about a quarter of baskets), with planted shopping themes so that
+    rules of 2-6 items reach confidence 0.5 at support 0.001."""
+    rng = np.random.default_rng(seed)
+    names = [f"product {i:03d}" for i in range(n_items)]
+    pop = 1.0 / (np.arange(n_items) + 4.0) ** 1.05
+    pop /= pop.sum()
+    themes = [rng.choice(n_items, size=rng.integers(4, 9), replace=False, p=pop) for _ in range(30)]
+    strength = rng.uniform(0.35, 0.8, len(themes))
+    out = []
+    for _ in range(n_baskets):
+        chosen: set[int] = set()
+        for t in rng.choice(len(themes), size=rng.poisson(0.6), replace=False):
+            members = themes[t]
+            chosen.update(members[rng.random(len(members)) < strength[t]].tolist())
+        extra = max(0, int(rng.geometric(0.3)) - len(chosen))
+        if extra:
+            chosen.update(rng.choice(n_items, size=extra, p=pop).tolist())
+        if not chosen:
+            chosen.add(int(rng.choice(n_items, p=pop)))
+        out.append([names[i] for i in sorted(chosen)])
+    return out
+
+
+def write_basket_file(baskets: list[list[str]], path) -> None:
+    """One basket per line, items separated by commas (the classic basket-file layout)."""
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.writelines(",".join(b) + "\n" for b in baskets)

@@ -99,7 +99,7 @@ if control is None:
     st.stop()
 with st.expander("Planned split (for the sample ratio check)", icon=":material/balance:"):
     shares = {v: st.number_input(f"Planned share: {v}", 0.01, 100.0, 1.0, key=f"ab_share_{v}") for v in arms}
-seg_map = analysis.segmentation(state.dataset()) if "user_id" in frame.columns else None
+seg_map = analysis.segmentation_or_none(state.dataset()) if "user_id" in frame.columns else None
 alpha = round(1 - level, 4)
 try:
     with st.spinner("Testing…"):

@@ -23,6 +23,9 @@ except DataError as exc:
     show_error(exc, "Recommendations are not available for this dataset.")
     st.stop()
 
+if ds.kind == "baskets":
+    st.caption("A basket file has no customer ids: each basket stands for one customer here, so 'customers' "
+               "below are baskets.")
 c = st.columns(3)
 c[0].metric(f"Hit rate @ {n}", f"{100 * check.hit_rate:.1f}%",
             help=f"95% interval {100 * check.hit_rate_ci[0]:.1f}% to {100 * check.hit_rate_ci[1]:.1f}%")
@@ -48,7 +51,12 @@ with tab_user:
     st.download_button("Download all customers (CSV)", lambda: to_csv_bytes(recommend_users(model, None, int(n))),
                        "recommendations_per_customer.csv", "text/csv", key="dl_rec_users", icon=":material/download:")
 with tab_seg:
-    per_seg = recommend_segments(model, analysis.segmentation(ds), int(n))
+    segs = analysis.segmentation_or_none(ds)
+    if segs is None:
+        st.info("Per-segment picks need customer segments, and segments need times, which this data does not "
+                "have; the similar items and per-customer picks above still apply.")
+        st.stop()
+    per_seg = recommend_segments(model, segs, int(n))
     st.caption("Per segment (the segmentation chosen on the Segments page): items most related to what the "
                "segment buys, with the share of the segment that already has each.")
     st.dataframe(per_seg.round(3), hide_index=True, width="stretch")

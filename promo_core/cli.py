@@ -139,23 +139,26 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also score each user's chance to buy in the next 30 days with this model")
 
     p = sub.add_parser("rules", help="mine association rules; write rules.csv",
-                       description="Form baskets from purchases, mine frequent itemsets (mlxtend Apriori by default) "
-                                   "and write one row per rule to --out: antecedents and consequents as JSON "
-                                   "arrays of item labels, then support, confidence, lift, leverage, conviction. "
-                                   "The number of rules is printed on stdout.")
+                       description="Form baskets from purchases, mine frequent itemsets (pyfim's FP-Growth in C by "
+                                   "default; the same rules as R's arules and mlxtend) and write one row per rule "
+                                   "to --out: antecedents and consequents as JSON arrays of item labels, then "
+                                   "support, confidence, lift, leverage, conviction. Every basket is mined and "
+                                   "itemsets have no length limit unless you set one. The number of rules is "
+                                   "printed on stdout; any limit that applied is stated on stderr.")
     _input_args(p)
     p.add_argument("--out", required=True, help="rules file to write (.csv)")
     p.add_argument("--min-support", type=float, required=True, help="share of baskets, e.g. 0.01")
     p.add_argument("--min-confidence", type=float, required=True, help="e.g. 0.3")
     p.add_argument("--min-lift", type=float, default=0.0, help="drop rules below this lift (default: keep all)")
-    p.add_argument("--max-len", type=int, default=3, help="longest itemset (default 3)")
+    p.add_argument("--max-len", type=int, default=None, help="longest itemset (default: no limit)")
     p.add_argument("--basket", choices=["order", "user-day"], default="order",
                    help="a basket is one order (default) or one customer's day")
     p.add_argument("--level", choices=["item", "category"], default="item", help="mine items or categories")
-    p.add_argument("--algorithm", choices=["apriori", "fpgrowth"], default="apriori",
-                   help="apriori (default, mlxtend low-memory; fastest here) or fpgrowth: same itemsets")
-    p.add_argument("--max-basket-size", type=int, default=100,
-                   help="leave out baskets with more distinct items (default 100)")
+    p.add_argument("--algorithm", choices=["pyfim", "fpgrowth", "apriori"], default="pyfim",
+                   help="pyfim (default: FP-Growth in C), or mlxtend's fpgrowth or apriori: the same rules; "
+                        "without pyfim installed, mlxtend's fpgrowth is used and a notice printed")
+    p.add_argument("--max-basket-size", type=int, default=None,
+                   help="leave out baskets with more distinct items, and count them (default: keep every basket)")
     p.add_argument("--multi-consequent", action="store_true",
                    help="also keep rules with several items on the right-hand side")
 
@@ -268,14 +271,24 @@ def _segment(args: argparse.Namespace) -> int:
 @command("rules")
 def _rules(args: argparse.Namespace) -> int:
     from .export import to_csv_bytes
-    from .rules import make_baskets, make_rules, mine_itemsets, rules_contract
+    from .rules import engine, make_baskets, mine_rules, rules_contract
     ds = load_input(args)
+    used, fallback = engine(args.algorithm)
+    if fallback:
+        print(f"promo-core: {fallback}", file=sys.stderr)
     baskets = make_baskets(ds.events, by=args.basket, level=args.level, max_basket_size=args.max_basket_size)
-    itemsets = mine_itemsets(baskets, args.min_support, args.max_len, args.algorithm)
-    result = make_rules(itemsets, baskets.n, args.min_confidence, args.min_lift,
-                        single_consequent=not args.multi_consequent, test="none")
+    itemsets, result = mine_rules(baskets, args.min_support, args.min_confidence, args.min_lift, args.max_len,
+                                  args.algorithm, single_consequent=not args.multi_consequent, test="none",
+                                  flag_redundant=False)
     Path(args.out).write_bytes(to_csv_bytes(rules_contract(result.rules), bom=False))
     print(len(result.rules))
+    if args.max_basket_size is not None:
+        print(f"promo-core: {baskets.n_oversized:,} baskets with more than {args.max_basket_size:,} items were "
+              f"left out (--max-basket-size); supports are shares of the other {baskets.n:,}", file=sys.stderr)
+    if args.max_len is not None:
+        longest = int(itemsets["length"].max()) if len(itemsets) else 0
+        print(f"promo-core: itemsets limited to {args.max_len} items (--max-len); longest found {longest}",
+              file=sys.stderr)
     for note in result.notes:
         print(f"promo-core: {note}", file=sys.stderr)
     return 0

@@ -1,68 +1,189 @@
-"""Baskets, frequent itemsets and association rules (mlxtend), bundles and cross-sell offers.
+"""Baskets, frequent itemsets and association rules, bundles and cross-sell offers.
 
 How baskets are formed (this decides every support figure, so it is stated once, here):
 
-* Only purchase events of the cleaned data count. Rows the quality report removed (duplicates,
-  rows without a user id, cancellations and returns, non-positive prices) are not in any basket.
+* Only purchase lines of the cleaned data count (:func:`basket_lines`, the single place that
+  decides which lines form baskets). Rows the quality report removed (duplicates, rows without a
+  user id, cancellations and returns, non-positive prices) are not in any basket.
 * A basket is one order id, or, with ``by='user-day'`` or when the data has no order id, one
   user's purchases on one calendar day. A basket file's lines are its baskets.
 * An item bought twice in one basket counts once. Baskets that the cleaning left empty do not
   exist any more, so they are not in the denominator; single-item baskets are.
-* Baskets with more than ``max_basket_size`` distinct items (wholesale orders, data errors) are
-  left out of mining and of the denominator, and counted in ``Baskets.n_oversized``.
+* Every basket is mined and counts in the denominator. Only when the user asks
+  (``max_basket_size``) are baskets with more distinct items left out, and then they are counted
+  in ``Baskets.n_oversized`` and reported wherever the rules are shown.
 
-Support of an itemset = baskets containing it ÷ baskets mined. Rules are mlxtend's
-``association_rules`` with ``num_itemsets`` = baskets mined, so every metric has mlxtend's
-definition: confidence(X→Y) = support(X∪Y)/support(X); lift = confidence/support(Y);
-leverage = support(X∪Y) − support(X)·support(Y); conviction = (1 − support(Y))/(1 − confidence).
+Mining has no default length limit (``max_len=None``), as in mlxtend and pyfim; R's arules
+stops at 10 items by default. Engines (same itemsets, tested): pyfim's FP-Growth in C (Borgelt;
+the default) and mlxtend's FP-Growth or Apriori. pyfim's conventions are translated here: its
+support threshold (a percentage by default) is passed as an absolute basket count, the smallest
+count whose share reaches the minimum support (mlxtend and arules compare shares); itemsets made
+only of items present in every basket, which pyfim 6.28 leaves out, are added back. Rules are
+made from the itemsets, whichever engine mined them, so rule support is the support of antecedent
+and consequent together (arules' and mlxtend's definition, pyfim's ``mode='o'``), not pyfim's
+default of the antecedent's support.
+
+Support of an itemset = baskets containing it ÷ baskets mined. Every rule metric has mlxtend's
+``association_rules`` definition (with ``num_itemsets`` = baskets mined): confidence(X→Y) =
+support(X∪Y)/support(X); lift = confidence/support(Y); leverage = support(X∪Y) −
+support(X)·support(Y); conviction = (1 − support(Y))/(1 − confidence). Rules keep one item on
+the right-hand side by default, as R's arules does.
 """
 
 from __future__ import annotations
 
+import gc
 import json
+import math
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cached_property
+from itertools import chain, combinations
 from typing import Literal
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 from mlxtend.frequent_patterns import apriori, association_rules, fpgrowth
-from mlxtend.preprocessing import TransactionEncoder
 from scipy.stats import chi2_contingency, hypergeom
 from statsmodels.stats.multitest import multipletests
 
 from .features import order_keys
 from .schema import DataError, line_amount
 
+try:  # pyfim builds from source (gcc); where it could not be installed, mlxtend mines instead
+    import fim as _fim
+except ImportError:  # pragma: no cover - exercised by monkeypatching _fim in the tests
+    _fim = None
+
 BasketBy = Literal["order", "user-day"]
 Level = Literal["item", "category"]
-Algorithm = Literal["fpgrowth", "apriori"]
-#: Apriori (mlxtend, low_memory on sparse input) is the default: on every size measured in
-#: docs/PERFORMANCE.md it was 1.4-4.5x faster than FP-Growth, which densifies its input.
-ALGORITHMS = {"apriori": "Apriori (low memory)", "fpgrowth": "FP-Growth"}
+Algorithm = Literal["pyfim", "fpgrowth", "apriori"]
+#: pyfim (C) is the default engine; mlxtend's two miners are selectable and give the same itemsets.
+ALGORITHMS = {"pyfim": "FP-Growth, pyfim (C; fastest)", "fpgrowth": "FP-Growth, mlxtend",
+              "apriori": "Apriori, mlxtend (low memory)"}
+DEFAULT_ALGORITHM: Algorithm = "pyfim"
 RULE_COLUMNS = ["antecedents", "consequents", "antecedent_support", "consequent_support", "support",
                 "confidence", "lift", "representativity", "leverage", "conviction", "zhangs_metric",
                 "jaccard", "certainty", "kulczynski"]
 CONTRACT_COLUMNS = ["antecedents", "consequents", "support", "confidence", "lift", "leverage", "conviction"]
-MAX_FREQUENT_ITEMS = 3000
-MAX_CANDIDATE_PAIRS = 3_000_000
-MAX_ITEMSETS = 300_000
+#: Guard rail: mining stops (with advice) rather than count more frequent pairs or keep more
+#: itemsets than this; these limits never change a result, they only refuse to compute one.
+MAX_FREQUENT_PAIRS = 5_000_000
+MAX_ITEMSETS = 2_000_000
+#: Pairs counted (with repeats) above which not even the pair table is built.
+MAX_PAIR_TABLE = 50_000_000
+
+
+@contextmanager
+def _paused_gc():
+    """Pause Python's cyclic garbage collector while millions of small lists and tuples are made
+    (basket lists for pyfim, its results): none of them forms a cycle, and collections triggered by
+    their allocation would rescan the whole heap (1.5 s → 0.3 s for 500,000 baskets)."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+def engine(algorithm: str) -> tuple[str, str | None]:
+    """The engine that will really mine for ``algorithm``, and a notice when it is not the one asked for."""
+    if algorithm not in ALGORITHMS:
+        raise DataError(f"Unknown algorithm {algorithm!r}", hint="Use " + ", ".join(ALGORITHMS))
+    if algorithm == "pyfim" and _fim is None:
+        return "fpgrowth", ("pyfim (the C miner) could not be imported on this machine, so mlxtend's FP-Growth "
+                            "mined instead: the same rules, only slower. Install it with `pip install pyfim`.")
+    return algorithm, None
 
 
 @dataclass(frozen=True)
 class Baskets:
-    """Baskets as lists of item labels, with how they were formed."""
+    """Baskets as a sparse basket × item structure of integer codes, with how they were formed.
 
-    baskets: list[list[str]]
+    ``indptr``/``codes`` are CSR row pointers and item codes (sorted, distinct within a basket);
+    ``items`` holds the label of each code.
+    """
+
+    indptr: np.ndarray
+    codes: np.ndarray
+    items: np.ndarray
     by: str
     level: str
     n_oversized: int
     n_single: int
     labels: dict[str, str] = field(default_factory=dict)   # item id -> label shown
     basket_users: list[str] = field(default_factory=list)  # the user of each basket
+    max_basket_size: int | None = None                     # the exclusion the user asked for, if any
 
     @property
     def n(self) -> int:
-        return len(self.baskets)
+        return len(self.indptr) - 1
+
+    @cached_property
+    def sizes(self) -> np.ndarray:
+        return np.diff(self.indptr)
+
+    @property
+    def largest(self) -> int:
+        return int(self.sizes.max()) if self.n else 0
+
+    @cached_property
+    def item_counts(self) -> np.ndarray:
+        return np.bincount(self.codes, minlength=len(self.items))
+
+    def matrix(self) -> sp.csr_matrix:
+        """Basket × item 0/1 matrix (scipy CSR, built straight from the codes)."""
+        return sp.csr_matrix((np.ones(len(self.codes), dtype=bool), self.codes, self.indptr),
+                             shape=(self.n, len(self.items)))
+
+    @cached_property
+    def transactions(self) -> list[list[int]]:
+        """Baskets as lists of item codes: the input pyfim takes (one C-level conversion, then slices)."""
+        with _paused_gc():
+            flat = self.codes.tolist()
+            ptr = self.indptr.tolist()
+            return [flat[a:b] for a, b in zip(ptr[:-1], ptr[1:], strict=True)]
+
+    @cached_property
+    def baskets(self) -> list[list[str]]:
+        """Baskets as lists of labels."""
+        with _paused_gc():
+            flat = self.items[self.codes].tolist()
+            ptr = self.indptr.tolist()
+            return [flat[a:b] for a, b in zip(ptr[:-1], ptr[1:], strict=True)]
+
+    def label_sets(self, code_tuples) -> list[frozenset]:
+        """frozensets of labels from tuples of item codes (pyfim's output)."""
+        get = self.items.tolist().__getitem__
+        with _paused_gc():
+            return [frozenset(map(get, t)) for t in code_tuples]
+
+
+def _from_pairs(basket_code: np.ndarray, item_code: np.ndarray, n_baskets: int, items: np.ndarray,
+                max_basket_size: int | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """CSR (indptr, codes) from (basket, item) integer pairs: duplicates merged and items sorted by
+    scipy; baskets above ``max_basket_size`` dropped. Returns indptr, codes, kept basket rows, dropped."""
+    m = sp.csr_matrix((np.ones(len(item_code), dtype=np.int32), (basket_code, item_code)),
+                      shape=(n_baskets, len(items)))
+    m.sum_duplicates()
+    sizes = np.diff(m.indptr)
+    keep = sizes > 0
+    if max_basket_size is not None:
+        keep &= sizes <= max_basket_size
+    dropped = int(((sizes > 0) & ~keep).sum())
+    rows = np.flatnonzero(keep)
+    if dropped or not keep.all():
+        m = m[rows]
+    return m.indptr.astype(np.int64), m.indices.astype(np.int32), rows, dropped
+
+
+def _check_size(max_basket_size) -> None:
+    if max_basket_size is not None and (not isinstance(max_basket_size, (int, np.integer)) or max_basket_size < 2):
+        raise DataError(f"The largest basket size must be a whole number of at least 2; got {max_basket_size!r}",
+                        hint="Leave it out to mine every basket, or try 100")
 
 
 def item_labels(events: pd.DataFrame) -> dict[str, str]:
@@ -81,8 +202,17 @@ def item_labels(events: pd.DataFrame) -> dict[str, str]:
     return {i: (f"{lab} [{i}]" if lab in dup else lab) for i, lab in labels.items()}
 
 
+def basket_lines(events: pd.DataFrame, column: str = "item_id") -> pd.DataFrame:
+    """The purchase lines that form baskets: the single entry point for which lines count.
+
+    Every filter on lines (e.g. leaving out non-product lines such as postage) belongs here, so
+    the page, the CLI and the benchmarks mine the same baskets.
+    """
+    return events[(events["event"] == "purchase") & events[column].notna()]
+
+
 def make_baskets(events: pd.DataFrame, by: BasketBy = "order", level: Level = "item",
-                 max_basket_size: int = 100, users: set[str] | None = None) -> Baskets:
+                 max_basket_size: int | None = None, users: set[str] | None = None) -> Baskets:
     """Form baskets from purchase events (see the module docstring for the rules).
 
     Parameters
@@ -91,8 +221,8 @@ def make_baskets(events: pd.DataFrame, by: BasketBy = "order", level: Level = "i
         Basket key; 'order' falls back to user-day when the data has no order id.
     level : {'item', 'category'}
         Mine items (labelled by name where names exist) or their categories.
-    max_basket_size : int
-        Baskets with more distinct items are left out (and counted).
+    max_basket_size : int, optional
+        Only when given: baskets with more distinct items are left out (and counted). Default: none.
     users : set of str, optional
         Only baskets of these users (rules per segment).
     """
@@ -100,16 +230,14 @@ def make_baskets(events: pd.DataFrame, by: BasketBy = "order", level: Level = "i
         raise DataError(f"Unknown basket definition {by!r}", hint="Use 'order' or 'user-day'")
     if level not in ("item", "category"):
         raise DataError(f"Unknown level {level!r}", hint="Use 'item' or 'category'")
-    if not isinstance(max_basket_size, (int, np.integer)) or max_basket_size < 2:
-        raise DataError(f"The largest basket size must be a whole number of at least 2; got {max_basket_size!r}",
-                        hint="Try 100")
+    _check_size(max_basket_size)
     col = "item_id" if level == "item" else "category"
     if col not in events or events[col].isna().all():
         what = "an item column" if level == "item" else "a category column"
         raise DataError(f"Basket rules at {level} level need {what}, and this dataset has none",
                         hint="Map the item (or category) column on the Data page"
                              + ("" if level == "item" else ", or mine at item level"))
-    buys = events[(events["event"] == "purchase") & events[col].notna()]
+    buys = basket_lines(events, col)
     if users is not None:
         buys = buys[buys["user_id"].isin(users)]
     if buys.empty:
@@ -121,96 +249,277 @@ def make_baskets(events: pd.DataFrame, by: BasketBy = "order", level: Level = "i
            buys["user_id"].astype(str) + "|" + buys["timestamp"].dt.strftime("%Y-%m-%d"))
     labels = item_labels(events) if level == "item" else {}
     values = buys[col].astype(str)
-    if labels:
-        values = values.map(labels)
-    pairs = pd.DataFrame({"key": key.to_numpy(), "item": values.to_numpy(),
-                          "user": buys["user_id"].astype(str).to_numpy()}).drop_duplicates(["key", "item"])
-    grouped = pairs.groupby("key", sort=True)
-    items = grouped["item"].agg(list)
-    basket_users = grouped["user"].first()
-    size = items.map(len)
-    oversized = size > max_basket_size
-    kept = items[~oversized]
-    return Baskets(baskets=[[str(x) for x in b] for b in kept], by=by, level=level,
-                   n_oversized=int(oversized.sum()), n_single=int((size[~oversized] == 1).sum()),
-                   labels=labels, basket_users=basket_users[~oversized].tolist())
+    item_code, uniq = pd.factorize(values.to_numpy(), sort=False)
+    names = np.array([labels.get(u, u) for u in uniq] if labels else [str(u) for u in uniq], dtype=object)
+    # two ids with one label (rare: labels are made unique) merge into one item
+    label_code, items = pd.factorize(names)
+    item_code = label_code[item_code]
+    basket_code, _ = pd.factorize(key.to_numpy(), sort=True)
+    n_keys = int(basket_code.max()) + 1
+    first = np.full(n_keys, -1, dtype=np.int64)
+    first[basket_code[::-1]] = np.arange(len(basket_code))[::-1]  # first line of each basket
+    user = buys["user_id"].astype(str).to_numpy()[first]
+    indptr, codes, rows, dropped = _from_pairs(basket_code, item_code, n_keys, np.asarray(items, dtype=object),
+                                               max_basket_size)
+    sizes = np.diff(indptr)
+    return Baskets(indptr, codes, np.asarray(items, dtype=object), by=by, level=level, n_oversized=dropped,
+                   n_single=int((sizes == 1).sum()), labels=labels, basket_users=user[rows].tolist(),
+                   max_basket_size=max_basket_size)
 
 
-def baskets_from_lists(baskets: list[list[object]]) -> Baskets:
-    """Baskets given directly (tests, benchmarks, basket files already split)."""
-    clean = [list(dict.fromkeys(str(x) for x in b)) for b in baskets]
-    clean = [b for b in clean if b]
-    return Baskets(clean, by="given", level="item", n_oversized=0, n_single=sum(len(b) == 1 for b in clean))
+def baskets_from_lists(baskets: list[list[object]], max_basket_size: int | None = None) -> Baskets:
+    """Baskets given directly (tests, benchmarks, basket files already split). Items are compared
+    as text (1 and '1' are one item); empty baskets are dropped."""
+    _check_size(max_basket_size)
+    lengths = np.fromiter(map(len, baskets), dtype=np.int64, count=len(baskets))
+    flat = np.fromiter(chain.from_iterable(baskets), dtype=object, count=int(lengths.sum()))
+    code, uniq = pd.factorize(flat)
+    as_text = np.array([str(u) for u in uniq], dtype=object)
+    text_code, items = pd.factorize(as_text)
+    row = np.repeat(np.arange(len(baskets)), lengths)
+    indptr, codes, _rows, dropped = _from_pairs(row, text_code[code] if len(code) else code, len(baskets),
+                                                np.asarray(items, dtype=object), max_basket_size)
+    return Baskets(indptr, codes, np.asarray(items, dtype=object), by="given", level="item", n_oversized=dropped,
+                   n_single=int((np.diff(indptr) == 1).sum()), max_basket_size=max_basket_size)
 
 
 def one_hot(baskets: Baskets) -> pd.DataFrame:
-    """Sparse one-hot basket x item frame (mlxtend's TransactionEncoder, sparse output)."""
-    te = TransactionEncoder()
-    matrix = te.fit(baskets.baskets).transform(baskets.baskets, sparse=True)
-    return pd.DataFrame.sparse.from_spmatrix(matrix, columns=[str(c) for c in te.columns_])
+    """Sparse one-hot basket × item frame for mlxtend, from the integer codes (no per-basket loop)."""
+    return pd.DataFrame.sparse.from_spmatrix(baskets.matrix(), columns=[str(c) for c in baskets.items])
+
+
+def min_count(min_support: float, n: int) -> int:
+    """The fewest baskets whose share reaches ``min_support`` (count / n >= min_support, as mlxtend
+    and arules compare)."""
+    c = max(1, math.ceil(min_support * n))
+    while c > 1 and (c - 1) / n >= min_support:
+        c -= 1
+    while c / n < min_support:
+        c += 1
+    return c
 
 
 @dataclass(frozen=True)
 class WorkEstimate:
-    """What mining will face, from item frequencies alone (computed before mining)."""
+    """What mining will face, computed before mining from item and pair counts.
+
+    ``longest`` is the longest itemset the data allows at this support (an upper bound: at least
+    ``min_count`` baskets must hold that many frequent items), ``longest_found`` the exact longest
+    when the maximal-itemset pre-pass ran, ``itemsets_at_least`` a lower bound on the itemsets
+    that mining would return (within ``max_len``).
+    """
 
     baskets: int
     items: int
     frequent_items: int
-    candidate_pairs: int
+    frequent_pairs: int | None  # None: not counted, as f(f-1)/2 is below every limit
     largest_basket: int
+    min_count: int
+    longest: int
+    max_len: int | None = None
+    longest_found: int | None = None
+    itemsets_at_least: int = 0
+    support_for_pairs: float | None = None
+
+    @property
+    def candidate_pairs(self) -> int:  # kept for callers of the earlier estimate
+        f = self.frequent_items
+        return f * (f - 1) // 2 if self.frequent_pairs is None else self.frequent_pairs
 
     def problem(self) -> str | None:
-        if self.frequent_items > MAX_FREQUENT_ITEMS or self.candidate_pairs > MAX_CANDIDATE_PAIRS:
-            return (f"{self.frequent_items:,} items reach this support, which means up to "
-                    f"{self.candidate_pairs:,} pairs to count")
+        if self.candidate_pairs > MAX_FREQUENT_PAIRS:
+            return (f"{self.frequent_items:,} items and {self.frequent_pairs:,} pairs of items reach this "
+                    f"support (the limit is {MAX_FREQUENT_PAIRS:,} pairs)")
+        if self.itemsets_at_least > MAX_ITEMSETS:
+            return (f"{self.longest_found or self.longest} items are bought together in enough baskets, "
+                    f"so there would be at least {self.itemsets_at_least:,} frequent itemsets "
+                    f"(the limit is {MAX_ITEMSETS:,})")
         return None
 
+    def advice(self, min_support: float) -> str:
+        """What to change so that mining fits: support, longest itemset, or items."""
+        tips = []
+        if self.support_for_pairs:
+            tips.append(f"raise the minimum support to at least {self.support_for_pairs:.2%}")
+        else:
+            tips.append(f"raise the minimum support (now {min_support:.2%} = {self.min_count:,} baskets)")
+        longest = self.longest_found or self.longest
+        if self.itemsets_at_least > MAX_ITEMSETS:
+            ok = max((k for k in range(2, longest + 1) if _subsets(longest, k) <= MAX_ITEMSETS), default=2)
+            tips.append(f"set the longest itemset to {ok} or less")
+        tips.append("mine categories instead of items, or leave out the largest baskets or most common items")
+        text = "; ".join(tips[:-1]) + "; or " + tips[-1]
+        return text[0].upper() + text[1:]
 
-def estimate_work(baskets: Baskets, min_support: float) -> WorkEstimate:
-    counts = pd.Series([i for b in baskets.baskets for i in b]).value_counts() if baskets.n else pd.Series()
-    f = int((counts >= min_support * baskets.n).sum())
-    return WorkEstimate(baskets.n, int(len(counts)), f, f * (f - 1) // 2,
-                        max((len(b) for b in baskets.baskets), default=0))
+
+def _subsets(n: int, k: int | None) -> int:
+    """Non-empty subsets of an n-set with at most k items."""
+    k = n if k is None else min(n, k)
+    return sum(math.comb(n, j) for j in range(1, k + 1)) if k < n else 2 ** n - 1
 
 
-def mine_itemsets(baskets: Baskets, min_support: float = 0.01, max_len: int | None = 3,
-                  algorithm: Algorithm = "apriori") -> pd.DataFrame:
-    """Frequent itemsets (mlxtend) with columns support, itemsets (frozenset of labels), length.
+def estimate_work(baskets: Baskets, min_support: float, max_len: int | None = None) -> WorkEstimate:
+    """Estimate the work before mining: frequent items (counts), frequent pairs (exact, one sparse
+    product over the frequent items), the longest possible itemset, and, where that is long, the
+    longest actual one from a maximal-itemset pre-pass (pyfim, or skipped without it)."""
+    n = baskets.n
+    mc = min_count(min_support, n) if n else 1
+    counts = baskets.item_counts
+    frequent = counts >= mc
+    f = int(frequent.sum())
+    if f < 2 or n == 0:
+        return WorkEstimate(n, len(counts), f, 0, baskets.largest, mc, min(f, 1), max_len)
+    m = baskets.matrix()[:, np.flatnonzero(frequent)].astype(np.int32)
+    per_basket = np.diff(m.indptr).astype(np.int64)
+    # the longest itemset that min-count baskets can all contain
+    longest = int(np.sort(per_basket)[::-1][mc - 1]) if mc <= n else 0
+    full = int((counts == n).sum())  # items in every basket: all their subsets are frequent
+    if f * (f - 1) // 2 <= MAX_FREQUENT_PAIRS and _subsets(min(longest, max_len or longest), max_len) <= MAX_ITEMSETS:
+        # nothing can exceed a limit: the pair table is not needed (pairs: at most f(f-1)/2)
+        return WorkEstimate(n, len(counts), f, None, baskets.largest, mc, min(longest, max_len or longest),
+                            max_len, None, max(f, _subsets(full, max_len) if full else 0))
+    occurrences = int((per_basket * (per_basket - 1) // 2).sum())  # pairs counted, with repeats
+    if min(occurrences, f * (f - 1) // 2) > MAX_PAIR_TABLE:
+        # too many pairs even to count them: stop before the pair table is built
+        return WorkEstimate(n, len(counts), f, min(occurrences, f * (f - 1) // 2), baskets.largest, mc, longest,
+                            max_len)
+    co = sp.triu(m.T @ m, k=1).tocsr()
+    frequent_pair = co.data >= mc
+    pairs = int(frequent_pair.sum())
+    need = None
+    if pairs > MAX_FREQUENT_PAIRS:
+        top = np.sort(co.data)[::-1]
+        need = float(top[MAX_FREQUENT_PAIRS] + 1) / n
+    else:
+        # an itemset of L items needs all its pairs frequent, so its items lie in the (L-1)-core of the
+        # frequent-pair graph, and min-count baskets must each hold L of those core items: shrink L
+        # until both bounds agree
+        co.data = frequent_pair
+        co.eliminate_zeros()
+        graph = (co + co.T).tocsr()
+        longest = min(longest, 1 + _degeneracy(graph))
+        while longest > 2:
+            in_core = _core(graph, longest - 1)
+            held = np.sort(np.asarray(m[:, np.flatnonzero(in_core)].sum(axis=1)).ravel())[::-1]
+            bound = int(held[mc - 1]) if mc <= n else 0
+            if bound >= longest:
+                break
+            longest = bound
+    longest = min(longest, max_len or longest)
+    found, at_least = None, max(f + pairs, _subsets(full, max_len) if full else 0)
+    if _subsets(longest, max_len) > MAX_ITEMSETS and _fim is not None and pairs <= MAX_FREQUENT_PAIRS:
+        tracts = baskets.transactions
+        with _paused_gc():
+            maximal = _fim.fpgrowth(tracts, target="m", supp=-mc, zmin=1, report="a")
+        found = max((len(s) for s, _ in maximal), default=0)
+        at_least = max(at_least, _subsets(found, max_len))
+    return WorkEstimate(n, len(counts), f, pairs, baskets.largest, mc, longest, max_len, found, at_least, need)
 
-    Guard rails: the work is estimated from item frequencies first, and a threshold that would
-    count millions of pairs, or yield more than 300,000 itemsets, raises DataError with advice
-    instead of exhausting memory.
-    """
-    if algorithm not in ALGORITHMS:
-        raise DataError(f"Unknown algorithm {algorithm!r}", hint="Use apriori or fpgrowth")
-    if not isinstance(min_support, (int, float)) or not 0 < min_support <= 1:
+
+def _core(adjacency: sp.csr_matrix, k: int) -> np.ndarray:
+    """Vertices of the k-core (repeatedly drop vertices with fewer than k neighbours left)."""
+    deg = np.asarray(adjacency.sum(axis=1)).ravel().astype(np.int64)
+    alive = deg >= 0
+    while True:
+        gone = alive & (deg < k)
+        if not gone.any():
+            return alive
+        alive &= ~gone
+        deg -= adjacency @ gone.astype(np.int64)
+
+
+def _degeneracy(adjacency: sp.csr_matrix) -> int:
+    """The largest k with a non-empty k-core (every vertex with at least k neighbours inside),
+    by peeling: vectorised over vertices, one sparse product per round."""
+    deg = np.asarray(adjacency.sum(axis=1)).ravel().astype(np.int64)
+    alive = deg > 0
+    k = 0
+    while alive.any():
+        while True:
+            gone = alive & (deg <= k)
+            if not gone.any():
+                break
+            alive &= ~gone
+            deg -= adjacency @ gone.astype(np.int64)
+        if alive.any():
+            k += 1
+    return k
+
+
+def _zmax(max_len: int | None) -> dict:
+    return {} if max_len is None else {"zmax": int(max_len)}
+
+
+def _in_every_basket(baskets: Baskets, max_len: int | None) -> list[frozenset]:
+    """Itemsets made only of items that are in every basket, which pyfim 6.28 does not report:
+    every such set has support 1. The guard rail counts them."""
+    full = baskets.items[baskets.item_counts == baskets.n].tolist() if baskets.n else []
+    top = len(full) if max_len is None else min(max_len, len(full))
+    return [frozenset(c) for k in range(1, top + 1) for c in combinations(full, k)]
+
+
+def _empty_itemsets() -> pd.DataFrame:
+    return pd.DataFrame({"support": pd.Series(dtype=float), "itemsets": pd.Series(dtype=object),
+                         "length": pd.Series(dtype=int)})
+
+
+def _check_mining_args(baskets: Baskets, min_support, max_len) -> None:
+    if not isinstance(min_support, (int, float)) or isinstance(min_support, bool) or not 0 < min_support <= 1:
         raise DataError(f"Minimum support must be a share between 0 and 1; got {min_support!r}",
                         hint="Try 0.01 (1% of baskets)")
     if max_len is not None and (not isinstance(max_len, (int, np.integer)) or max_len < 2):
-        raise DataError(f"The longest itemset must be at least 2 items; got {max_len!r}", hint="Try 3")
+        raise DataError(f"The longest itemset must be at least 2 items; got {max_len!r}",
+                        hint="Leave it out for no limit, or try 3")
     if baskets.n == 0:
         raise DataError("There are no baskets to mine", hint="Check that the data has purchases with items")
-    work = estimate_work(baskets, min_support)
+
+
+def guard(baskets: Baskets, min_support: float, max_len: int | None = None) -> WorkEstimate:
+    """Estimate the work and stop with advice (DataError) when it would exhaust memory."""
+    work = estimate_work(baskets, min_support, max_len)
     if work.problem():
-        raise DataError("This minimum support would make mining too large for this machine",
-                        where=work.problem(),
-                        hint=f"Raise the minimum support (items must be in at least {min_support:.2%} of "
-                             f"{baskets.n:,} baskets), lower the longest itemset, or mine at category level")
+        raise DataError("This minimum support would make mining too large for this machine; nothing was mined",
+                        where=work.problem(), hint=work.advice(min_support))
+    return work
+
+
+def mine_itemsets(baskets: Baskets, min_support: float = 0.01, max_len: int | None = None,
+                  algorithm: Algorithm = DEFAULT_ALGORITHM) -> pd.DataFrame:
+    """Frequent itemsets with columns support, itemsets (frozenset of labels), length.
+
+    ``max_len=None`` (the default) mines itemsets of every length. Guard rail: the work is
+    estimated first (:func:`guard`); mining that would exhaust memory raises DataError saying
+    what to change, and is never silently cut short.
+    """
+    used, _note = engine(algorithm)
+    _check_mining_args(baskets, min_support, max_len)
+    work = guard(baskets, min_support, max_len)
     if work.frequent_items == 0:
-        return pd.DataFrame({"support": pd.Series(dtype=float), "itemsets": pd.Series(dtype=object),
-                             "length": pd.Series(dtype=int)})
-    oh = one_hot(baskets)
-    if algorithm == "fpgrowth":
-        freq = fpgrowth(oh, min_support=min_support, use_colnames=True, max_len=max_len)
+        return _empty_itemsets()
+    if used == "pyfim":
+        tracts = baskets.transactions
+        with _paused_gc():
+            found = _fim.fpgrowth(tracts, target="s", supp=-work.min_count, zmin=1, report="a", **_zmax(max_len))
+            code_sets, counts = (list(x) for x in zip(*found, strict=True)) if found else ([], [])
+            sets = baskets.label_sets(code_sets)
+            del found
+        for extra in _in_every_basket(baskets, max_len):  # pyfim leaves these out (see below)
+            sets.append(extra)
+            counts.append(baskets.n)
+        freq = pd.DataFrame({"support": np.asarray(counts, dtype=float) / baskets.n, "itemsets": sets})
     else:
-        freq = apriori(oh, min_support=min_support, use_colnames=True, max_len=max_len, low_memory=True)
+        oh = one_hot(baskets)
+        # mlxtend compares count/n >= min_support; the same threshold as the count used by pyfim
+        if used == "fpgrowth":
+            freq = fpgrowth(oh, min_support=min_support, use_colnames=True, max_len=max_len)
+        else:
+            freq = apriori(oh, min_support=min_support, use_colnames=True, max_len=max_len, low_memory=True)
+        freq["itemsets"] = freq["itemsets"].map(lambda s: frozenset(str(x) for x in s))
     if len(freq) > MAX_ITEMSETS:
         raise DataError(f"This minimum support yields {len(freq):,} itemsets, too many to turn into rules",
-                        hint="Raise the minimum support or lower the longest itemset")
-    freq["itemsets"] = freq["itemsets"].map(lambda s: frozenset(str(x) for x in s))
-    freq["length"] = freq["itemsets"].map(len)
-    return freq.sort_values(["length", "support"], ascending=[True, False]).reset_index(drop=True)
+                        hint=work.advice(min_support))
+    freq["length"] = np.fromiter(map(len, freq["itemsets"]), dtype=int, count=len(freq))
+    return freq.sort_values(["length", "support"], ascending=[True, False], kind="stable").reset_index(drop=True)
 
 
 @dataclass(frozen=True)
@@ -225,10 +534,59 @@ class RuleSet:
     notes: tuple[str, ...] = ()
 
 
+def _metrics(ant: list, con: list, s_ac: np.ndarray, s_a: np.ndarray, s_c: np.ndarray) -> pd.DataFrame:
+    """RULE_COLUMNS from the three supports, with mlxtend's formulas (no missing values)."""
+    conf = s_ac / s_a
+    lev = s_ac - s_a * s_c
+    with np.errstate(divide="ignore", invalid="ignore"):
+        conviction = np.where(conf < 1.0, (1.0 - s_c) / (1.0 - conf), np.inf)
+        denom = np.maximum(s_ac * (1 - s_a), s_a * (s_c - s_ac))
+        zhang = np.where(denom == 0, 0, lev / denom)
+        certainty = np.where(1 - s_c == 0, 0, (conf - s_c) / (1 - s_c))
+    return pd.DataFrame({"antecedents": ant, "consequents": con, "antecedent_support": s_a,
+                         "consequent_support": s_c, "support": s_ac, "confidence": conf, "lift": conf / s_c,
+                         "representativity": 1.0, "leverage": lev, "conviction": conviction,
+                         "zhangs_metric": zhang, "jaccard": s_ac / (s_a + s_c - s_ac), "certainty": certainty,
+                         "kulczynski": (conf + s_ac / s_c) / 2})
+
+
+def _raw_rules(itemsets: pd.DataFrame, n_baskets: int, min_confidence: float,
+               single_consequent: bool) -> pd.DataFrame:
+    """All rules reaching the confidence, from the itemsets alone (no second pass over the baskets,
+    so a confidence or lift change never re-mines). One consequent item: every (itemset, item) pair,
+    its antecedent's support looked up among the itemsets (all subsets of a frequent itemset are
+    there); several: mlxtend's ``association_rules``. Both give mlxtend's rules and metrics (tested)."""
+    if not single_consequent:
+        raw = association_rules(itemsets[["support", "itemsets"]], num_itemsets=n_baskets, metric="confidence",
+                                min_threshold=min_confidence)
+        raw.columns = [c.replace(" ", "_") for c in raw.columns]
+        return raw
+    sets = itemsets["itemsets"].to_numpy(dtype=object)
+    sup = itemsets["support"].to_numpy(dtype=float)
+    lengths = itemsets["length"].to_numpy()
+    with _paused_gc():
+        index = dict(zip(sets.tolist(), range(len(sets)), strict=True))
+        single = {next(iter(x)): i for i, x in zip(np.flatnonzero(lengths == 1).tolist(), sets[lengths == 1],
+                                                      strict=True)}
+        body, head, whole = [], [], []
+        for i in np.flatnonzero(lengths >= 2).tolist():
+            whole_set = sets[i]
+            for y in whole_set:
+                body.append(index[whole_set - {y}])
+                head.append(single[y])
+                whole.append(i)
+    body, head, whole = (np.asarray(x, dtype=np.int64) for x in (body, head, whole))
+    keep = sup[whole] / sup[body] >= min_confidence
+    body, head, whole = body[keep], head[keep], whole[keep]
+    return _metrics(sets[body], sets[head], sup[whole], sup[body], sup[head])
+
+
 def make_rules(itemsets: pd.DataFrame, n_baskets: int, min_confidence: float = 0.2, min_lift: float = 1.0,
                single_consequent: bool = True, test: Literal["fisher", "chi2", "none"] = "fisher",
-               alpha: float = 0.05) -> RuleSet:
-    """Association rules from itemsets (mlxtend), plus redundancy and significance.
+               alpha: float = 0.05, *, flag_redundant: bool = True) -> RuleSet:
+    """Association rules from itemsets, plus redundancy and significance.
+
+    Rules are made from ``itemsets`` alone (see :func:`_raw_rules`), whichever engine mined them.
 
     A rule X→Y is *redundant* when a rule X'→Y with X' a proper subset of X has at least its
     confidence. Significance: one-sided Fisher exact test of X and Y co-occurring more than by
@@ -247,25 +605,31 @@ def make_rules(itemsets: pd.DataFrame, n_baskets: int, min_confidence: float = 0
         return RuleSet(empty, n_baskets, len(itemsets), ok=False,
                        notes=("No two items are bought together often enough at this minimum support; "
                               "lower it to see rules",))
-    raw = association_rules(itemsets[["support", "itemsets"]], num_itemsets=n_baskets, metric="confidence",
-                            min_threshold=min_confidence)
-    raw.columns = [c.replace(" ", "_") for c in raw.columns]
+    raw = _raw_rules(itemsets, n_baskets, min_confidence, single_consequent)
     raw = raw[raw["lift"] >= min_lift]
-    if single_consequent:
-        raw = raw[raw["consequents"].map(len) == 1]
     if raw.empty:
         return RuleSet(empty, n_baskets, len(itemsets), ok=False,
                        notes=("No rule reaches this confidence and lift; lower them to see rules",))
     rules = raw.loc[:, RULE_COLUMNS].reset_index(drop=True)
     rules["n_baskets"] = np.rint(rules["support"] * n_baskets).astype(int)
-    rules["redundant"] = redundant(rules)
+    rules["redundant"] = redundant(rules) if flag_redundant else False
     if test != "none":
         rules["p_value"] = rule_p_values(rules, n_baskets, test)
         rules["p_adjusted"] = multipletests(rules["p_value"], alpha=alpha, method="fdr_bh")[1]
     else:
         rules["p_value"] = rules["p_adjusted"] = np.nan
-    rules = rules.sort_values(["lift", "confidence"], ascending=False).reset_index(drop=True)
+    rules = rules.sort_values(["lift", "confidence"], ascending=False, kind="stable").reset_index(drop=True)
     return RuleSet(rules, n_baskets, len(itemsets))
+
+
+def mine_rules(baskets: Baskets, min_support: float, min_confidence: float = 0.2, min_lift: float = 0.0,
+               max_len: int | None = None, algorithm: Algorithm = DEFAULT_ALGORITHM,
+               single_consequent: bool = True, test: Literal["fisher", "chi2", "none"] = "none",
+               flag_redundant: bool = True) -> tuple[pd.DataFrame, RuleSet]:
+    """Itemsets and rules in one call (the CLI's and the benchmarks' path)."""
+    itemsets = mine_itemsets(baskets, min_support, max_len, algorithm)
+    return itemsets, make_rules(itemsets, baskets.n, min_confidence, min_lift, single_consequent, test,
+                                flag_redundant=flag_redundant)
 
 
 def redundant(rules: pd.DataFrame) -> np.ndarray:

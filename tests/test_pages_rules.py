@@ -40,7 +40,9 @@ def test_too_high_support_is_a_flagged_result_not_an_error():
 
 def test_rules_per_segment_and_offer_candidates():
     at = app("pages/rules.py")
-    segs = [o for o in at.selectbox(key="r_segment").options if o != "All customers"]
+    assert not [s for s in at.selectbox if s.key == "r_segment"], "segments are computed only when asked for"
+    at.toggle(key="r_per_segment").set_value(True).run()
+    segs = at.selectbox(key="r_segment").options
     at.selectbox(key="r_segment").set_value(segs[0]).run()
     assert not at.exception
     assert at.session_state["rules_args"][0][-1] == segs[0]
@@ -65,3 +67,38 @@ def test_recommendations_page_shows_hold_out():
     assert hit > base
     at.slider(key="rec_n").set_value(5).run()
     assert not at.exception
+
+
+def test_defaults_are_the_reference_and_caps_are_stated(sample_dataset):
+    at = app("pages/rules.py")
+    assert at.select_slider(key="r_maxlen").value == "no limit"
+    assert at.selectbox(key="r_algo").value == "pyfim"
+    assert at.session_state["rules_args"][0][2] is None  # no basket left out
+    text = " ".join(c.value for c in at.caption)
+    assert "no length limit" in text and "baskets counted" in text
+    options = at.select_slider(key="r_maxlen").options
+    assert options[0] == "no limit" and int(options[-1]) == rules_module.make_baskets(sample_dataset.events).largest
+    at.toggle(key="r_exclude").set_value(True).run()
+    at.number_input(key="r_maxsize").set_value(3).run()
+    text = " ".join(c.value for c in at.caption)
+    assert "left out at your request" in text.replace("\\", "")
+    at.select_slider(key="r_maxlen").set_value(options[1]).run()
+    assert "your limit" in " ".join(c.value for c in at.caption)
+
+
+def test_every_engine_gives_the_same_rules():
+    at = app("pages/rules.py")
+    counts = {}
+    for algo in ("pyfim", "fpgrowth", "apriori"):
+        at.selectbox(key="r_algo").set_value(algo).run()
+        assert not at.exception
+        counts[algo] = (metric(at, "Frequent itemsets"), metric(at, "Rules shown"))
+    assert len(set(counts.values())) == 1, counts
+
+
+def test_pyfim_missing_falls_back_with_a_notice(monkeypatch):
+    st.cache_data.clear()
+    monkeypatch.setattr(rules_module, "_fim", None)
+    at = app("pages/rules.py")
+    assert any("pyfim" in i.value and "mlxtend" in i.value for i in at.info)
+    assert int(metric(at, "Rules shown")) > 0

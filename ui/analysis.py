@@ -114,6 +114,15 @@ def segmentation(ds: Dataset) -> pd.DataFrame:
     return pd.DataFrame({"user_id": profiles(key, ds)["user_id"], "segment": [names[int(i)] for i in c.labels]})
 
 
+def segmentation_or_none(ds: Dataset) -> pd.DataFrame | None:
+    """:func:`segmentation`, or None when the data cannot be segmented (no times, e.g. a basket
+    file): for pages that use segments as an extra, not as their subject."""
+    try:
+        return segmentation(ds)
+    except DataError:
+        return None
+
+
 def user_table(ds: Dataset) -> pd.DataFrame:
     """Every user with profile, cluster, RFM group, lifecycle stage and propensity (the export)."""
     from promo_core.segments import user_table as build
@@ -131,8 +140,10 @@ def user_table(ds: Dataset) -> pd.DataFrame:
 
 # ---- basket rules and recommendations
 
-@state.cached(max_entries=16)
-def baskets(key: str, _ds: Dataset, by: str, level: str, max_basket_size: int, segment: str | None = None):
+@state.cached(max_entries=16, resource=True)
+def baskets(key: str, _ds: Dataset, by: str, level: str, max_basket_size: int | None, segment: str | None = None):
+    """Baskets, kept as one shared object (not copied per rerun) so the pyfim input built on first
+    use is reused by every later mining run; nothing modifies them."""
     from promo_core.rules import make_baskets
     users = None
     if segment is not None:
@@ -142,8 +153,8 @@ def baskets(key: str, _ds: Dataset, by: str, level: str, max_basket_size: int, s
 
 
 @state.cached(max_entries=16)
-def itemsets(key: str, _ds: Dataset, by: str, level: str, max_basket_size: int, min_support: float,
-             max_len: int, algorithm: str, segment: str | None = None) -> pd.DataFrame:
+def itemsets(key: str, _ds: Dataset, by: str, level: str, max_basket_size: int | None, min_support: float,
+             max_len: int | None, algorithm: str, segment: str | None = None) -> pd.DataFrame:
     """Mining: the expensive step. Confidence and lift filters never reach this function."""
     from promo_core.rules import mine_itemsets
     b = baskets(key, _ds, by, level, max_basket_size, segment)
@@ -191,6 +202,6 @@ def offer_candidates(ds: Dataset) -> dict[str, pd.DataFrame]:
     (defaults when the page was not opened)."""
     args = st.session_state.get("rules_args")
     if args is None:
-        args = (("order", "item", 100, 0.01, 3, "apriori", None), 0.2, 1.0, True, "fisher")
+        args = (("order", "item", None, 0.01, None, "pyfim", None), 0.2, 1.0, True, "fisher")
     bundles, offers = promotion_hooks(state.dataset_key(), ds, *args)
     return {"bundles": bundles, "cross_sell": offers}

@@ -31,18 +31,20 @@ CACHE_TTL = "30m"
 PRIVATE_MARK = ":p:"
 
 
-def cached(*, max_entries: int):
+def cached(*, max_entries: int, resource: bool = False):
     """``st.cache_data`` for a core call whose first argument is a dataset key.
 
     Results for shared data (the sample, an uploaded file, keyed by its content) live in the global
     cache, bounded by ``max_entries`` and :data:`CACHE_TTL`. Results computed from a session's private
     data (pseudonymised ids: the key carries the salt's digest) go to a session-scoped cache that
     Streamlit drops when the session ends, so no other session can hit them and they do not outlive
-    the session.
+    the session. ``resource=True`` keeps one shared object instead of a copy per call (for results
+    nothing modifies, such as baskets that carry their own mining input).
     """
     def wrap(fn):
-        shared = st.cache_data(fn, show_spinner=False, max_entries=max_entries, ttl=CACHE_TTL)
-        private = st.cache_data(fn, show_spinner=False, max_entries=max_entries, ttl=CACHE_TTL, scope="session")
+        cache = st.cache_resource if resource else st.cache_data
+        shared = cache(fn, show_spinner=False, max_entries=max_entries, ttl=CACHE_TTL)
+        private = cache(fn, show_spinner=False, max_entries=max_entries, ttl=CACHE_TTL, scope="session")
 
         @functools.wraps(fn)
         def call(key: str, *args, **kwargs):
