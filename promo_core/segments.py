@@ -318,6 +318,9 @@ RFM_RULES = pd.DataFrame(
      ("Hibernating", 2, 2, 1, 2), ("Hibernating", 1, 1, 2, 2), ("Lost", 1, 1, 1, 1)],
     columns=["segment", "r_min", "r_max", "f_min", "f_max"])
 NO_PURCHASE = "No purchase yet"
+RETURNED_ALL = "Returned (nearly) everything"
+#: buyers who returned at least this share of what they bought get RETURNED_ALL, whatever R and F say
+RETURNED_ALL_RATE = 0.95
 
 
 def rules_to_json(rules: pd.DataFrame) -> str:
@@ -335,14 +338,63 @@ def rules_from_json(text: str) -> pd.DataFrame:
 
 
 def quintile_score(values: pd.Series, higher_is_better: bool = True) -> pd.Series:
-    """Scores 1-5 from percentile ranks; tied values share a score (their average rank).
+    """Scores 1-5 that keep ties together and use the whole scale when the data allows.
 
-    score = ceil(5 x average-rank percentile), so the best fifth of users score 5. Ties are not
-    broken arbitrarily: two customers with one order each always get the same F score.
+    Equal values always share a score (two customers with one order each get the same F score).
+    The four cut points between scores are placed, in order, at the ends of groups of equal values
+    whose cumulative share of users is nearest to 20%, 40%, 60% and 80%, each cut after the
+    previous one and leaving at least one group of values for every higher score. With five or
+    more distinct values every score 1-5 is used; without ties this is exactly the textbook
+    quintile score. (Scoring by average rank, ``ceil(5 x percentile)``, skips scores when a tie
+    straddles a boundary: on Online Retail no customer got F = 2.)
     """
+    v = pd.to_numeric(values, errors="coerce").astype("float64")
+    v = v if higher_is_better else -v
+    out = pd.Series(pd.NA, index=values.index, dtype="Int64")
+    ok = v.dropna()
+    if ok.empty:
+        return out
+    counts = ok.value_counts().sort_index()
+    cum = counts.cumsum().to_numpy() / len(ok)
+    m = len(counts)
+    n_scores = min(5, m)
+    cuts: list[int] = []
+    for k in range(1, n_scores):
+        lo = cuts[-1] + 1 if cuts else 0
+        hi = m - (n_scores - k) - 1
+        cand = np.arange(lo, hi + 1)
+        cuts.append(int(cand[np.argmin(np.abs(cum[cand] - k / 5))]))
+    group = np.searchsorted(np.array(cuts), np.arange(m), side="left") + 1
+    if n_scores < 5:  # fewer distinct values than scores: spread them over 1-5 by their position
+        group = np.ceil(cum * 5).clip(1, 5).astype(int)
+    score = pd.Series(group, index=counts.index)
+    out.loc[ok.index] = ok.map(score).astype("int64").to_numpy()
+    return out
+
+
+def textbook_quintiles(values: pd.Series, higher_is_better: bool = True) -> pd.Series:
+    """The textbook score: quintiles of the rank with ties broken by row order
+    (``pd.qcut(rank(method='first'), 5)``), so equal values may get different scores."""
     v = values if higher_is_better else -values
-    pct = v.rank(method="average", pct=True)
-    return np.ceil(pct * 5).clip(1, 5).astype("int64")
+    return pd.qcut(v.rank(method="first"), 5, labels=[1, 2, 3, 4, 5]).astype("int64")
+
+
+def rfm_agreement(profiles: pd.DataFrame) -> pd.DataFrame:
+    """Per dimension (R, F, M): share of buyers whose score equals the textbook quintile score,
+    and how many users each score holds under both. Columns: dimension, agreement_pct,
+    users_per_score, textbook_users_per_score."""
+    b = profiles[profiles["frequency"] > 0]
+    rows = []
+    if len(b) < 5:
+        return pd.DataFrame(columns=["dimension", "agreement_pct", "users_per_score", "textbook_users_per_score"])
+    for dim, col, hib in (("Recency", "recency_days", False), ("Frequency", "frequency", True),
+                          ("Monetary", "monetary", True)):
+        ours = quintile_score(b[col], hib).astype("int64")
+        book = textbook_quintiles(b[col], hib)
+        rows.append({"dimension": dim, "agreement_pct": 100 * float((ours == book).mean()),
+                     "users_per_score": " / ".join(str(int((ours == k).sum())) for k in range(1, 6)),
+                     "textbook_users_per_score": " / ".join(str(int((book == k).sum())) for k in range(1, 6))})
+    return pd.DataFrame(rows)
 
 
 def check_rfm_rules(rules: pd.DataFrame) -> list[str]:
@@ -373,9 +425,12 @@ def check_rfm_rules(rules: pd.DataFrame) -> list[str]:
 def rfm(profiles: pd.DataFrame, rules: pd.DataFrame = RFM_RULES) -> pd.DataFrame:
     """RFM scores and named segments for every user.
 
-    Buyers get r_score (5 = bought most recently), f_score (orders), m_score (revenue), the
+    Buyers get r_score (5 = bought most recently), f_score (orders), m_score (net sales: gross
+    minus returns, so a customer who returned everything scores M = 1), each by
+    :func:`quintile_score` (ties share a score, the whole 1-5 scale used), the
     string rfm_score ('545') and rfm_segment from ``rules`` on the R x F grid. Users who never
-    bought get rfm_segment 'No purchase yet' and empty scores.
+    bought get rfm_segment 'No purchase yet' and empty scores; buyers who returned 95% or more of
+    what they bought (``return_rate``) get 'Returned (nearly) everything' whatever R and F say.
 
     Returns columns: user_id, r_score, f_score, m_score, rfm_score, rfm_segment.
     """
@@ -398,6 +453,9 @@ def rfm(profiles: pd.DataFrame, rules: pd.DataFrame = RFM_RULES) -> pd.DataFrame
                 lookup[(r, f)] = str(row.segment)
     seg = [lookup.get((int(r), int(f))) if buy else NO_PURCHASE
            for r, f, buy in zip(out["r_score"].fillna(0), out["f_score"].fillna(0), buyers, strict=True)]
+    if "return_rate" in profiles:
+        returned_all = (profiles["return_rate"] >= RETURNED_ALL_RATE).fillna(False).to_numpy() & buyers.to_numpy()
+        seg = [RETURNED_ALL if r else s for s, r in zip(seg, returned_all, strict=True)]
     out["rfm_segment"] = seg
     return out
 
