@@ -179,11 +179,11 @@ def _parse_k(text: str) -> int | str:
 @command("segment")
 def _segment(args: argparse.Namespace) -> int:
     from .export import to_csv_bytes, to_excel_bytes
-    from .features import build_profiles
+    from .features import customer_profiles
     from .propensity import fit_propensity
     from .segments import cluster, lifecycle, rfm, user_table
     ds = load_input(args)
-    profiles = build_profiles(ds.events)
+    profiles = customer_profiles(ds)
     features = [f.strip() for f in args.features.split(",")] if args.features else None
     result = cluster(profiles, features, k=_parse_k(args.k), method=args.method, use_log=not args.no_log,
                      seed=args.seed)
