@@ -11,12 +11,12 @@ from promo_core.promotions import (
     DEPTH,
     OFFER_TYPES,
     Offer,
+    assumption_ranges,
     forecast,
     optimise,
     plan_from_json,
     plan_to_json,
     same_offer_plan,
-    assumption_ranges,
     target_list,
 )
 from promo_core.report import campaign_brief_html

@@ -9,12 +9,10 @@ from promo_core.segments import (
     LifecycleRules,
     check_rfm_rules,
     rf_grid,
-    rfm_agreement,
     rules_from_json,
     rules_to_json,
 )
-from ui import customers
-from ui import analysis, state
+from ui import analysis, customers, state
 from ui.widgets import downloads, md, show_error
 
 st.title("Value & lifecycle")

@@ -674,3 +674,48 @@ def target_list(plan: list[Offer], segments: pd.DataFrame, fc: pd.DataFrame, upl
                          "expected_uplift": float(uplift.get(u, avg)) if uplift is not None else float(avg)})
     return pd.DataFrame(rows, columns=["user_id", "segment", "offer", "offer_type", "depth", "threshold",
                                        "expected_uplift"])
+
+
+# ---------------------------------------------------------------- forecast.json (the `plan` command)
+
+SOURCE_KINDS = {"A/B test": "measured", "A/B-calibrated elasticity": "calibrated", "assumed elasticity": "assumed",
+                "no promotion": "none"}
+MONEY_FIELDS = ("incremental_revenue", "value_given", "cannibalised", "contact_cost", "incremental_profit",
+                "profit_low", "profit_high")
+
+
+def _num(v: Any) -> Any:
+    if isinstance(v, (np.integer,)):
+        return int(v)
+    if isinstance(v, (float, np.floating)):
+        return None if not math.isfinite(float(v)) else float(v)
+    return v
+
+
+def forecast_record(fc: pd.DataFrame, plan: list[Offer], base: dict[str, Baseline], a: Assumptions) -> dict:
+    """The forecast.json contract: ``segments`` (one object per segment: segment, users, targeted,
+    baseline_conversion, baseline_source, offer, offer_type, depth, threshold, target_share, source —
+    measured / calibrated / assumed / none —, expected_conversion, incremental_orders, the money fields
+    and roi), ``total`` (users, targeted, the money fields, roi) and ``assumptions`` (every assumption
+    with its range, see :func:`assumption_ranges`). Money in the data's currency; NaN becomes null."""
+    offers = {o.segment: o for o in plan}
+    rows = []
+    for r in fc[fc["segment"] != "Total"].to_dict(orient="records"):
+        o = offers[r["segment"]]
+        b = base[r["segment"]]
+        rows.append({"segment": r["segment"], "users": int(r["users"]), "targeted": int(r["targeted"]),
+                     "baseline_conversion": _num(r["baseline_conversion"]), "baseline_source": b.basis,
+                     "baseline_customer_windows": b.customers_observed,
+                     "offer": r["offer"], "offer_type": o.offer_type, "depth": o.depth, "threshold": o.threshold,
+                     "target_share": o.target_share, "contact_cost_per_user": o.contact_cost,
+                     "source": SOURCE_KINDS.get(r["source"], r["source"]),
+                     "expected_conversion": _num(r["expected_conversion"]),
+                     "incremental_orders": _num(r["incremental_orders"]),
+                     **{k: _num(r[k]) for k in MONEY_FIELDS}, "roi": _num(r["roi"])})
+    t = fc.iloc[-1]
+    total = {"users": int(t["users"]), "targeted": int(t["targeted"]),
+             "incremental_orders": _num(t["incremental_orders"]), **{k: _num(t[k]) for k in MONEY_FIELDS},
+             "roi": _num(t["roi"])}
+    ranges = [{k: _num(v) for k, v in row.items()} for row in assumption_ranges(a).to_dict(orient="records")]
+    return {"segments": rows, "total": total, "assumptions": ranges,
+            "horizon_days": a.horizon_days, "margin": a.margin}

@@ -7,10 +7,9 @@ from promo_core.features import build_profiles
 from promo_core.quality import load_dataset
 from promo_core.schema import DataError
 from promo_core.segments import (
-    RETURNED_ALL,
-    textbook_quintiles,
     METHODS,
     NO_PURCHASE,
+    RETURNED_ALL,
     RFM_RULES,
     LifecycleRules,
     check_rfm_rules,
@@ -22,6 +21,7 @@ from promo_core.segments import (
     rfm,
     rules_from_json,
     rules_to_json,
+    textbook_quintiles,
 )
 
 from .conftest import SAMPLE
