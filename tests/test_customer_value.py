@@ -117,3 +117,50 @@ def test_returns_and_nonproduct_by_hand():
     split = revenue_split(ds.events, ds.returns, ds.nonproduct).set_index("line")["amount"]
     assert split["Product sales (gross)"] == 23.0 and split["Product returns and cancellations"] == -15.0
     assert split["Non-product: POSTAGE (POST)"] == 15.0
+
+
+# --- lifecycle in orders, suggested thresholds, back-test
+
+@pytest.mark.realdata
+def test_online_retail_lifecycle_counts_orders_and_back_test(online_retail):
+    from promo_core.segments import LifecycleRules, lifecycle, lifecycle_backtest, suggest_lifecycle
+    ev = online_retail.events
+    stages = lifecycle(ev)["lifecycle"].value_counts()
+    assert stages["Active"] == 211  # more than 2 orders in 30 days (1,317 when purchase lines were counted)
+    sug = suggest_lifecycle(ev)
+    # a repeat customer's mean gap between orders: median 53 days, 75th percentile 92
+    assert sug.median_gap == pytest.approx(53.5, abs=0.5) and sug.p75_gap == pytest.approx(91.9, abs=0.5)
+    assert sug.rules.churn_days == 160 and sug.rules.active_purchases == 1
+    bt = lifecycle_backtest(ev, LifecycleRules(), 90).set_index("stage")
+    assert bt.attrs["cutoff"] == pd.Timestamp("2011-09-11")
+    # 41-42% of the customers a fixed 90-day rule calls Churned bought again within three months
+    assert bt.loc["Churned", "bought_again_pct"] == pytest.approx(41.6, abs=0.1)
+    assert bt.loc["Active", "bought_again_pct"] > 90
+    bt2 = lifecycle_backtest(ev, sug.rules, 90).set_index("stage")
+    assert bt2.loc["Churned", "bought_again_pct"] < bt.loc["Churned", "bought_again_pct"]
+
+
+def test_lifecycle_back_test_by_hand():
+    from promo_core.segments import LifecycleRules, lifecycle_backtest
+    end = pd.Timestamp("2024-06-30")
+    rows = [("gone", end - pd.Timedelta(days=200)), ("back", end - pd.Timedelta(days=150)),
+            ("back", end - pd.Timedelta(days=5)), ("steady", end - pd.Timedelta(days=45)),
+            ("steady", end - pd.Timedelta(days=40)), ("steady", end - pd.Timedelta(days=35)),
+            ("steady", end - pd.Timedelta(days=2))]
+    ev = pd.DataFrame(rows, columns=["user_id", "timestamp"]).assign(event="purchase", order_id=[f"o{i}" for i in
+                                                                                                  range(len(rows))])
+    bt = lifecycle_backtest(ev, LifecycleRules(churn_days=90, new_days=0, active_days=30, active_purchases=2), 30)
+    got = bt.set_index("stage")
+    # the back-test date is 30 days before the day after the last event (end - 31 days): 'gone' and
+    # 'back' last bought over 90 days earlier -> Churned, and only 'back' returned; 'steady' placed three
+    # orders in the 30 days before it -> Active, and bought again
+    assert got.loc["Churned", "users"] == 2 and got.loc["Churned", "bought_again"] == 1
+    assert got.loc["Active", "users"] == 1 and got.loc["Active", "bought_again_pct"] == 100
+
+
+def test_sample_lifecycle_back_test_follows_the_personas(sample_dataset):
+    from promo_core.segments import lifecycle_backtest, suggest_lifecycle
+    sug = suggest_lifecycle(sample_dataset.events)
+    bt = lifecycle_backtest(sample_dataset.events, sug.rules, 30).set_index("stage")
+    # the planted loyal customers keep buying; lapsed ones mostly do not
+    assert bt.loc["Active", "bought_again_pct"] > bt.loc["Churned", "bought_again_pct"] + 20
