@@ -98,7 +98,7 @@ with life_tab:
         churn = bt.set_index("stage")
         if "Churned" in churn.index:
             st.caption(md(f"Reading: of the {int(churn.loc['Churned', 'users']):,} customers these rules would have "
-                          f"called Churned on {bt.attrs['cutoff']:%d %b %Y}, {churn.loc['Churned', 'bought_again_pct']:.0f}% "
+                          f"called Churned on {bt['labelled_on'].iloc[0]:%d %b %Y}, {churn.loc['Churned', 'bought_again_pct']:.0f}% "
                           f"bought again in the next {bt_days} days" + (
                               f"; of the Active ones, {churn.loc['Active', 'bought_again_pct']:.0f}%."
                               if "Active" in churn.index else ".")))

@@ -588,7 +588,8 @@ def lifecycle_backtest(events: pd.DataFrame, rules: LifecycleRules = LifecycleRu
     end of the data, and the share of each stage that bought in those last days.
 
     Columns: stage, users, bought_again (users with a purchase after the back-test date),
-    bought_again_pct. A good Churned rule has a low share; a good Active rule a high one.
+    bought_again_pct, labelled_on (the back-test date). A good Churned rule has a low share; a
+    good Active rule a high one.
     """
     from .features import default_as_of
     if not isinstance(horizon_days, (int, np.integer)) or not 1 <= horizon_days <= 3650:
@@ -606,7 +607,7 @@ def lifecycle_backtest(events: pd.DataFrame, rules: LifecycleRules = LifecycleRu
     out["bought_again_pct"] = 100 * out["bought_again"] / out["users"]
     order = {s: i for i, s in enumerate(LIFECYCLE_STAGES)}
     out = out.sort_values("stage", key=lambda c: c.map(order)).reset_index(drop=True)
-    out.attrs["cutoff"] = cutoff
+    out["labelled_on"] = cutoff
     return out
 
 
