@@ -87,8 +87,10 @@ with life_tab:
     stages = analysis.lifecycle_stages(key, ds, rules)
     counts = stages["lifecycle"].value_counts().rename_axis("stage").reset_index(name="users")
     st.plotly_chart(charts.fig_counts(counts, "stage", title="Customers per lifecycle stage"), key="lc_counts")
-    bt_days = st.slider("Back-test: label customers this many days before the end of the data", 14, 180, 90,
-                        key="lc_bt_days", persist_state="session")
+    span = int((ds.events["timestamp"].max() - ds.events["timestamp"].min()).days) if len(ds.events) else 0
+    bt_days = st.slider("Back-test: label customers this many days before the end of the data", 14, 180,
+                        int(min(90, max(14, span // 3))), key="lc_bt_days", persist_state="session",
+                        help="Default: 90 days, or a third of the data's span when it is shorter")
     try:
         bt = customers.lifecycle_check(key, ds, rules, int(bt_days))
     except DataError as exc:
@@ -102,7 +104,7 @@ with life_tab:
                           f"bought again in the next {bt_days} days" + (
                               f"; of the Active ones, {churn.loc['Active', 'bought_again_pct']:.0f}%."
                               if "Active" in churn.index else ".")))
-        st.dataframe(bt.round(1), hide_index=True, width="stretch")
+        st.dataframe(bt.drop(columns="labelled_on").round(1), hide_index=True, width="stretch")
 
 with prop_tab:
     c = st.columns(2)

@@ -28,13 +28,13 @@ import pandas as pd
 
 #: kind -> pattern on the item name or id (case-insensitive)
 PATTERNS: dict[str, re.Pattern] = {
-    "shipping": re.compile(r"^\W*([a-z]+ ){0,2}(postage|carriage|shipping|delivery|freight|courier)"
-                           r"( charges?| costs?| fee)?\W*$|^post$|^dot$|^c2$", re.I),
+    "shipping": re.compile(r"^\W*(?:[a-z]+ ){0,2}(?:postage|carriage|shipping|delivery|freight|courier)"
+                           r"(?: charges?| costs?| fee)?\W*$|^post$|^dot$|^c2$", re.I),
     "fee": re.compile(r"bank charges?|(?<![a-z])fees?\b|amazonfee|commission|surcharge|^cruk$", re.I),
     "adjustment": re.compile(r"^manual$|^m$|adjust|bad debt|write.?off|correction|^b$", re.I),
     "discount": re.compile(r"discount|coupon|promo ?code|rebate|^d$", re.I),
     "sample": re.compile(r"^samples?$|^s$|free samples?", re.I),
-    "gift card": re.compile(r"gift ?(card|voucher)|^gift_", re.I),
+    "gift card": re.compile(r"gift ?(?:card|voucher)|^gift_", re.I),
     "test": re.compile(r"^test\b|test item|do not use", re.I),
 }
 KIND_LABELS = {"shipping": "Shipping / postage", "fee": "Fee or charge", "adjustment": "Manual adjustment",
@@ -45,17 +45,6 @@ PRICE_SPREAD = 10.0
 RETURN_SHARE = 0.5
 COLUMNS = ["item_id", "item_name", "kind", "evidence", "suggested", "lines", "customers", "orders",
            "sales", "returned", "price_min", "price_max"]
-
-
-def _shape(code: str) -> str:
-    return re.sub(r"[A-Za-z]", "A", re.sub(r"\d", "9", code))
-
-
-def _kind(item_id: str, name: str) -> str | None:
-    for kind, pattern in PATTERNS.items():
-        if pattern.search(item_id) or (name and pattern.search(name)):
-            return kind
-    return None
 
 
 def detect_nonproduct(events: pd.DataFrame, returns: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -102,36 +91,41 @@ def detect_nonproduct(events: pd.DataFrame, returns: pd.DataFrame | None = None)
     if ret is not None and "item_name" in ret and len(ret):
         names = names.fillna(ret.assign(_i=ret["item_id"].astype(str)).groupby("_i")["item_name"].first()
                              .reindex(ids))
-    shapes = pd.Series([_shape(i) for i in ids], index=ids)
+    id_s = pd.Series(ids, index=ids, dtype="object")
+    name_s = names.astype("object").where(names.notna(), "").astype(str)
+    shapes = id_s.str.replace(r"\d", "9", regex=True).str.replace(r"[A-Za-z]", "A", regex=True)
     shape_share = shapes.map(shapes.value_counts(normalize=True))
     spread = stats["price_max"] / stats["price_min"].where(stats["price_min"] > 0)
     return_share = ret_lines / (ret_lines + stats["lines"]).where(lambda s: s > 0)
+    kind = pd.Series(None, index=ids, dtype="object")
+    by_name = pd.Series(False, index=ids)
+    for k, pattern in PATTERNS.items():
+        in_name = name_s.str.contains(pattern)
+        hit = (id_s.str.contains(pattern) | in_name) & kind.isna()
+        by_name |= hit & in_name
+        kind[hit] = k
+    wide = (spread > PRICE_SPREAD).fillna(False)
+    mostly_returned = (return_share >= RETURN_SHARE).fillna(False)
+    odd = shape_share < RARE_SHAPE
+    behaves = kind.isna() & odd & (wide | mostly_returned)
     rows = []
-    for i in ids:
-        name = names.get(i)
-        name = "" if pd.isna(name) else str(name)
-        kind = _kind(i, name)
-        if kind is not None:
-            evidence = f"the {'name' if name and PATTERNS[kind].search(name) else 'code'} reads as " \
-                       f"{KIND_LABELS[kind].lower()}"
+    for i in ids[(kind.notna() | behaves).to_numpy()]:
+        if pd.notna(kind[i]):
+            k = kind[i]
+            evidence = f"the {'name' if by_name[i] else 'code'} reads as {KIND_LABELS[k].lower()}"
         else:
-            odd = shape_share[i] < RARE_SHAPE
-            wide = bool(spread.get(i, np.nan) > PRICE_SPREAD)
-            mostly_returned = bool(return_share.get(i, np.nan) >= RETURN_SHARE)
-            if not (odd and (wide or mostly_returned)):
-                continue
-            kind = "behaviour"
+            k = "behaviour"
             why = []
-            if wide:
+            if wide[i]:
                 why.append(f"its price varies {spread[i]:,.0f}-fold")
-            if mostly_returned:
+            if mostly_returned[i]:
                 why.append(f"{100 * return_share[i]:.0f}% of its lines are cancellations or returns")
             evidence = "its code looks unlike the catalogue's and " + " and ".join(why)
-        s = stats.loc[i]
-        rows.append({"item_id": i, "item_name": name, "kind": kind, "evidence": evidence, "suggested": True,
-                     "lines": int(s["lines"]), "customers": int(s["customers"]), "orders": int(s["orders"]),
-                     "sales": float(s["sales"]), "returned": float(returned[i]),
-                     "price_min": float(s["price_min"]), "price_max": float(s["price_max"])})
+        st = stats.loc[i]
+        rows.append({"item_id": i, "item_name": name_s[i], "kind": k, "evidence": evidence, "suggested": True,
+                     "lines": int(st["lines"]), "customers": int(st["customers"]), "orders": int(st["orders"]),
+                     "sales": float(st["sales"]), "returned": float(returned[i]),
+                     "price_min": float(st["price_min"]), "price_max": float(st["price_max"])})
     out = pd.DataFrame(rows, columns=COLUMNS)
     return out.sort_values(["lines", "item_id"], ascending=[False, True], kind="stable").reset_index(drop=True)
 

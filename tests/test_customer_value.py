@@ -164,3 +164,19 @@ def test_sample_lifecycle_back_test_follows_the_personas(sample_dataset):
     bt = lifecycle_backtest(sample_dataset.events, sug.rules, 30).set_index("stage")
     # the planted loyal customers keep buying; lapsed ones mostly do not
     assert bt.loc["Active", "bought_again_pct"] > bt.loc["Churned", "bought_again_pct"] + 20
+
+
+def test_nonproduct_detected_from_behaviour_alone():
+    """No names: a code unlike the catalogue's whose price varies 100-fold is suggested; a product
+    with an odd code but a steady price is not."""
+    rows = []
+    for i in range(200):
+        rows.append((f"u{i % 40}", f"{10000 + i % 150}", 2.0 + (i % 7), f"o{i}"))
+    for i, p in enumerate((1.0, 15.0, 100.0, 40.0)):
+        rows.append((f"u{i}", "ADJ1", p, f"o{i}"))
+    rows += [(f"u{i}", "BOXED7", 5.0, f"o{i}") for i in range(5)]
+    ev = pd.DataFrame(rows, columns=["user_id", "item_id", "price", "order_id"]).assign(
+        event="purchase", quantity=1.0, timestamp=pd.Timestamp("2024-01-01"))
+    found = detect_nonproduct(ev).set_index("item_id")
+    assert list(found.index) == ["ADJ1"] and found.loc["ADJ1", "kind"] == "behaviour"
+    assert "100-fold" in found.loc["ADJ1", "evidence"]
