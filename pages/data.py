@@ -76,3 +76,40 @@ with st.expander("Quality report of the dataset in use", icon=":material/fact_ch
 with st.expander("Preview and download of the cleaned data", icon=":material/visibility:"):
     st.dataframe(ds.events.head(200), width="stretch")
     downloads(ds.events, "cleaned_events", "dl_events")
+
+# ---- non-product lines (issue 12): confirm or edit what is left out of sales, rules and recommendations
+from ui import customers  # noqa: E402
+
+with st.expander(f"Non-product lines ({len(ds.nonproduct)} left out of sales, rules and recommendations)",
+                 icon=":material/local_shipping:"):
+    found = customers.nonproduct_candidates(state.dataset_key(), ds)
+    st.caption("Postage, fees, manual adjustments, discounts and samples are booked as invoice lines but are not "
+               "products. Detected from their names and codes, and from behaviour (a code unlike the catalogue's "
+               "whose price varies more than 10-fold or which is mostly cancelled). Untick a line to count it as a "
+               "product, or add item ids below; they stay in order counts but are left out of customer value, "
+               "basket rules, bundles, recommendations and favourite category.")
+    table = found.assign(leave_out=found["item_id"].isin(ds.nonproduct))[
+        ["leave_out", "item_id", "item_name", "kind", "evidence", "lines", "customers", "sales", "returned"]]
+    edited = st.data_editor(table, hide_index=True, key=f"np_{state.dataset_key()}", disabled=list(table.columns[1:]),
+                            column_config={"leave_out": st.column_config.CheckboxColumn("Leave out"),
+                                           "sales": st.column_config.NumberColumn(f"Sales ({currency})", format="%.2f"),
+                                           "returned": st.column_config.NumberColumn(f"Returned ({currency})",
+                                                                                     format="%.2f")})
+    extra = st.text_input("Other non-product item ids (comma-separated)", key="np_extra",
+                          value=", ".join(sorted(set(ds.nonproduct) - set(found["item_id"]))))
+    chosen = tuple(edited.loc[edited["leave_out"], "item_id"].astype(str)) + tuple(
+        x.strip() for x in extra.split(",") if x.strip())
+    if tuple(sorted(set(chosen))) != tuple(sorted(ds.nonproduct)):
+        if st.button("Apply this list", type="primary", key="np_apply", icon=":material/check:"):
+            customers.set_nonproduct(ds, chosen)
+            st.rerun()
+    split = customers.revenue(state.dataset_key(), ds, ds.nonproduct)
+    st.markdown("**Revenue by kind of line**")
+    st.dataframe(split.round(2), hide_index=True, width="stretch",
+                 column_config={"amount": st.column_config.NumberColumn(f"Amount ({currency})", format="%.2f"),
+                                "share_of_gross_pct": st.column_config.NumberColumn("Share of gross product sales (%)",
+                                                                                    format="%.2f")})
+    net = split.set_index("line")["amount"]
+    st.caption(md(f"Reading: customers bought {currency}{net['Product sales (gross)']:,.0f} of products and returned "
+                  f"{currency}{-net['Product returns and cancellations']:,.0f} of them, leaving "
+                  f"{currency}{net['Net product sales']:,.0f}; customer value and RFM use the net figure."))

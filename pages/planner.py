@@ -11,6 +11,7 @@ from promo_core.promotions import (
     DEPTH,
     OFFER_TYPES,
     Offer,
+    assumption_ranges,
     forecast,
     optimise,
     plan_from_json,
@@ -31,7 +32,9 @@ currency = st.session_state.get("currency", "£")
 try:
     segments = analysis.segmentation(ds)
     a = planning.assumptions()
-    base, ev = planning.inputs(key, planning.segmentation_key(), ds, segments, a.horizon_days, a.margin)
+    n_windows, sply = planning.baseline_options()
+    base, ev = planning.inputs(key, planning.segmentation_key(), ds, segments, a.horizon_days, a.margin, n_windows,
+                               sply)
 except DataError as exc:
     show_error(exc, "The planner needs segments and priced purchases.")
     st.stop()
@@ -59,6 +62,10 @@ with st.sidebar.expander("Assumptions", icon=":material/tune:"):
     st.caption("Elasticity: conversion lift per unit of order value given away (2 = 10% off lifts conversion by "
                "20%). Redemption: share of orders using the offer.")
     el = st.data_editor(pd.DataFrame({"elasticity": a.elasticity, "redemption": a.redemption}), key="pl_el")
+    st.slider("Baseline: earlier windows to average", 1, 12, 4, key="pl_windows", persist_state="session",
+              help="Windows of the campaign's length before the last one (which defines recency-based segments)")
+    st.toggle("Baseline: same period last year", value=False, key="pl_sply", persist_state="session",
+              help="Use the campaign's dates one year earlier instead, when the data reaches back that far")
     new_a = replace(a, margin=margin, horizon_days=horizon, uncertainty=unc, elasticity=el["elasticity"].to_dict(),
                     redemption=el["redemption"].to_dict())
     if new_a != a:
@@ -102,6 +109,22 @@ st.caption(md(f"Reading: this plan is expected to add {currency}{total['incremen
               f"{planning.assumptions().horizon_days} days (range {currency}{total['profit_low']:,.0f} to "
               f"{currency}{total['profit_high']:,.0f})."))
 st.dataframe(fc.round(3), hide_index=True, width="stretch")
+with st.expander("Baselines: what each segment does without a promotion", icon=":material/history:"):
+    st.caption(md("Measured in windows of the campaign's length before the last one (the last days define recency, "
+                  "so Champions all bought there and Lost customers never did). Under RFM and lifecycle segments, "
+                  "customers are re-labelled as the rules would have labelled them at each window's start; under "
+                  "clusters, today's members who were already customers are followed. Rates are (buyers + ½) ÷ "
+                  "(customers + 1), so no segment gets exactly zero. Source per segment: "
+                  + "; ".join(f"{s}: {b.basis} ({b.customers_observed:,} customer-windows)" for s, b in base.items())))
+    win = planning.windows(key, planning.segmentation_key(), ds, segments, planning.assumptions().horizon_days,
+                           n_windows, sply)
+    if len(win):
+        st.plotly_chart(charts.fig_baseline_windows(win), key="pl_windows_fig")
+with st.expander("Assumptions and their ranges", icon=":material/rule:"):
+    st.caption("Where the A/B test did not measure an offer, its effect is assumed. Each assumption's range includes "
+               "'no effect'; the forecast's low end is what happens if every assumed lift is zero (only the discounts "
+               "on orders that happen anyway and the contact cost remain).")
+    st.dataframe(assumption_ranges(planning.assumptions()).round(3), hide_index=True, width="stretch")
 with st.expander("Edit every segment's offer in a table", icon=":material/edit_note:"):
     table = pd.DataFrame([asdict(x) for x in offers])
     cfg = {"segment": st.column_config.TextColumn(disabled=True),
@@ -150,7 +173,9 @@ if c[3].button("Run optimiser", type="primary", key="pl_opt"):
         show_error(exc, "The optimiser did not run; the plan is unchanged.")
 opt = st.session_state.get("optimised")
 if opt is not None:
-    st.caption(md(f"Best plan found: expected profit {currency}{opt.expected_profit:,.0f} for {currency}{opt.cost:,.0f} of cost."))
+    st.caption(md(f"Best plan found: expected profit {currency}{opt.expected_profit:,.0f} for {currency}{opt.cost:,.0f} of cost. "
+                  "The runner-up is the best other offer for the segment that is not more profitable than the choice; "
+                  "a more profitable offer the budget rules out is listed separately."))
     st.dataframe(opt.reasons.round(2), hide_index=True, width="stretch")
     if st.button("Apply this plan", key="pl_apply"):
         planning.set_plan(opt.plan)

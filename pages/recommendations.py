@@ -33,9 +33,21 @@ c[1].metric("Popular-items baseline", f"{100 * check.popularity_hit_rate:.1f}%",
             help=f"95% interval {100 * check.popularity_ci[0]:.1f}% to {100 * check.popularity_ci[1]:.1f}%")
 c[2].metric("Customers checked", f"{check.users:,}")
 better = check.hit_rate_ci[0] > check.popularity_ci[1]
-st.caption(md(f"Reading: hiding each customer's last new item, the recommendations would have listed it for "
+how = (f"learning from purchases before {check.cutoff:%d %b %Y} and checking each returning customer's next order "
+       "for items new to them" if check.method == "time split" else "hiding each customer's last new item")
+ratio = "" if check.ratio != check.ratio else f" ({check.ratio:.2f}× the best sellers)"
+st.caption(md(f"Reading: {how}, the recommendations listed at least one of those items for "
               f"{100 * check.hit_rate:.0f}% of customers, against {100 * check.popularity_hit_rate:.0f}% for simply "
-              f"showing the best sellers" + (" — clearly better." if better else " — not clearly better.")))
+              f"showing the best sellers on the same split{ratio}" +
+              (" — clearly better." if better else " — not clearly better.")))
+if ds.nonproduct:
+    st.caption(md(f"{len(ds.nonproduct)} non-product lines (postage, fees, adjustments…) are never recommended; "
+                  "edit the list on the Data page."))
+with st.expander("How the check works", icon=":material/info:"):
+    st.markdown("Both the model and the popularity baseline learn only from the purchases before the split date "
+                "(the time by which 80% of purchase lines had happened), and are tested on the items each customer "
+                "bought for the first time in their next order after it. Hiding an item while its basket-mates stay "
+                "in training would mostly measure basket completion and flatter the model.")
 st.plotly_chart(charts.fig_hit_rate(check.hit_rate, check.hit_rate_ci, check.popularity_hit_rate,
                                     check.popularity_ci, int(n)), key="rec_hits")
 

@@ -12,7 +12,9 @@ from ui.widgets import downloads, md, show_error
 
 st.title("Segments")
 st.caption("Customers grouped by how they behave (recency, orders, spend, browsing, discounts). "
-           "Pick the features and the method; the number of segments is chosen automatically unless you set it.")
+           "Pick the features and the method; the number of segments is chosen automatically unless you set it. "
+           "Spend is net sales: purchases minus the customer's returns and cancellations, with postage, fees and "
+           "other non-product lines left out (listed on the Data page).")
 
 ds = state.dataset()
 key = state.dataset_key()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
@@ -348,3 +349,28 @@ def fig_effect_over_time(over_time: pd.DataFrame, treatment: str, relative: bool
     fig.update_yaxes(title_text=("Lift over the control" if relative else "Difference from the control") + unit)
     fig.update_xaxes(title_text="Day (everything seen up to the end of the day)")
     return _layout(fig, f"{treatment}: effect over time")
+
+
+def fig_lifecycle_backtest(bt: pd.DataFrame) -> go.Figure:
+    """Share of each lifecycle stage (as labelled at the back-test date) that bought again after it."""
+    fig = go.Figure(go.Bar(x=bt["stage"], y=bt["bought_again_pct"], marker_color=PALETTE[0],
+                           customdata=np.column_stack([bt["users"], bt["bought_again"]]),
+                           hovertemplate="%{x}: %{y:.0f}% bought again (%{customdata[1]:,} of %{customdata[0]:,} "
+                                         "customers)<extra></extra>"))
+    fig.update_xaxes(title_text="Stage the rules gave at the back-test date")
+    fig.update_yaxes(title_text="Bought again afterwards (% of the stage)", range=[0, 100])
+    return _layout(fig, "Back-test: did each stage buy again?", height=360)
+
+
+def fig_baseline_windows(windows: pd.DataFrame, currency: str = "£") -> go.Figure:
+    """Purchase rate per earlier window (seasonality), one line per segment. ``windows``: segment,
+    window_start (datetime), conversion (share 0-1), kind."""
+    fig = go.Figure()
+    for i, (seg, g) in enumerate(windows.groupby("segment", sort=False)):
+        g = g.sort_values("window_start")
+        fig.add_scatter(x=g["window_start"], y=100 * g["conversion"], mode="lines+markers", name=str(seg),
+                        line=dict(color=PALETTE[i % len(PALETTE)]),
+                        hovertemplate="%{x|%d %b %Y}: %{y:.1f}% bought<extra>" + str(seg) + "</extra>")
+    fig.update_xaxes(title_text="Start of the window")
+    fig.update_yaxes(title_text="Customers who bought in the window (%)")
+    return _layout(fig, "Baseline purchase rate in earlier windows of the campaign's length", height=380)

@@ -215,6 +215,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="folder to write into (created if missing)")
     p.add_argument("--users", type=int, default=3000, help="number of users (200 to 200,000; default 3000)")
     p.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
+    _add_plan_parser(sub)
     return parser
 
 
@@ -245,11 +246,11 @@ def _parse_k(text: str) -> int | str:
 @command("segment")
 def _segment(args: argparse.Namespace) -> int:
     from .export import to_csv_bytes, to_excel_bytes
-    from .features import build_profiles
+    from .features import customer_profiles
     from .propensity import fit_propensity
     from .segments import cluster, lifecycle, rfm, user_table
     ds = load_input(args)
-    profiles = build_profiles(ds.events)
+    profiles = customer_profiles(ds)
     features = [f.strip() for f in args.features.split(",")] if args.features else None
     result = cluster(profiles, features, k=_parse_k(args.k), method=args.method, use_log=not args.no_log,
                      seed=args.seed)
@@ -363,6 +364,125 @@ def _sample(args: argparse.Namespace) -> int:
     paths = write_sample(args.out, n_users=args.users, seed=args.seed)
     for name, path in paths.items():
         print(f"{name}: {path}")
+    return 0
+
+
+# ---- promo-core plan (issue 12): the promotion planner from the command line
+
+def _add_plan_parser(sub) -> None:
+    p = sub.add_parser("plan", help="forecast a promotion plan per segment; write forecast.json",
+                       description="Segment the customers, measure each segment's baseline in earlier windows of "
+                                   "the campaign's length, and forecast a plan: one read from --plan (saved by the "
+                                   "app), the budget optimiser's (--optimise --budget B), or no offers. A/B "
+                                   "experiments given with --experiment supply measured lifts and control-group "
+                                   "baselines. Writes one object per segment and a total to --out (JSON); a summary "
+                                   "goes to stdout.")
+    _input_args(p)
+    p.add_argument("--segmentation", required=True, choices=["clusters", "rfm", "lifecycle"],
+                   help="clusters (K-means, k chosen by silhouette), rfm (value groups) or lifecycle (stages)")
+    p.add_argument("--plan", dest="plan_file", metavar="PLAN", help="plan file (.json) saved by the planner page")
+    p.add_argument("--optimise", action="store_true", help="let the budget optimiser choose the offers")
+    p.add_argument("--budget", type=float, help="most to spend on discounts and contacts (with --optimise)")
+    p.add_argument("--experiment", action="append", default=[], metavar="FILE",
+                   help="user-level A/B results (user_id, variant, converted, revenue, discount); repeatable")
+    p.add_argument("--control", default="control", help="name of the control variant (default control)")
+    p.add_argument("--horizon", type=int, default=14, help="campaign length in days (default 14)")
+    p.add_argument("--margin", type=float, default=0.4, help="gross margin (default 0.4)")
+    p.add_argument("--windows", type=int, default=4, help="earlier windows for the baseline (default 4)")
+    p.add_argument("--same-period-last-year", action="store_true",
+                   help="baseline from the campaign's dates one year earlier (when the data reaches back)")
+    p.add_argument("--contact-cost", type=float, default=0.15, help="contact cost per user for --optimise (0.15)")
+    p.add_argument("--out", required=True, help="forecast file to write (.json)")
+
+
+@command("plan")
+def _plan(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    import pandas as pd
+
+    from .abtest import load_experiment
+    from .export import to_json_text
+    from .features import customer_profiles
+    from .io import read_table
+    from .promotions import (
+        Assumptions,
+        Offer,
+        baselines,
+        evidence,
+        forecast,
+        forecast_record,
+        optimise,
+        plan_from_json,
+        segmenter,
+    )
+    from .segments import cluster, lifecycle, rfm
+    if args.plan_file and args.optimise:
+        raise DataError("--plan and --optimise both choose the offers", hint="Give one of them")
+    if args.optimise and args.budget is None:
+        raise DataError("--optimise needs a budget", hint="Add for example --budget 5000")
+    if not 1 <= args.windows <= 52:
+        raise DataError(f"--windows must be 1 to 52; got {args.windows}", hint="Try 4")
+    ds = load_input(args)
+    profiles = customer_profiles(ds)
+    if args.segmentation == "clusters":
+        c = cluster(profiles)
+        segments = pd.DataFrame({"user_id": profiles["user_id"], "segment": c.named_labels()})
+    elif args.segmentation == "rfm":
+        s = rfm(profiles)
+        segments = s[["user_id"]].assign(segment=s["rfm_segment"])
+    else:
+        segments = lifecycle(ds.events).rename(columns={"lifecycle": "segment"})
+    names = sorted(segments["segment"].astype(str).unique())
+    a = replace(Assumptions(), margin=args.margin, horizon_days=args.horizon)
+    plan, source = [Offer(s) for s in names], "no offers"
+    dataset_id = {"name": ds.name, "users": ds.report.users, "from": ds.report.first_event, "to": ds.report.last_event}
+    if args.plan_file:
+        try:
+            text = Path(args.plan_file).read_bytes()
+        except OSError as exc:
+            raise DataError(f"The plan file could not be read ({exc})", hint="Check the path") from None
+        plan, a = plan_from_json(text, dataset_id, names)
+        source = "plan file"
+    ev: dict = {}
+    controls = []
+    for path in args.experiment:
+        frame = read_table(path).frame
+        if "user_id" not in frame:
+            raise DataError(f"The experiment file {path} has no user_id column",
+                            hint="The planner needs user-level results whose user ids are customers in INPUT")
+        exp = load_experiment(frame, control=args.control)
+        if exp.users is None:
+            raise DataError(f"The experiment file {path} is aggregated", hint="Give user-level results")
+        users = exp.users.assign(user_id=frame["user_id"].astype(str).to_numpy())
+        control = next((v for v in users["variant"].unique() if str(v).casefold() == args.control.casefold()), None)
+        if control is None:
+            raise DataError(f"No variant called {args.control!r} in {path}", hint="Name the control with --control")
+        ev.update(evidence(users, segments, control, a.margin))
+        controls.append(users[users["variant"] == control][["user_id", "converted"]])
+    seg_at = segmenter(args.segmentation, ds.events, returns=ds.returns, nonproduct=ds.nonproduct)
+    base = baselines(ds.events, segments, a.horizon_days, pd.concat(controls) if controls else None,
+                     windows=args.windows, segment_at=seg_at, same_period_last_year=args.same_period_last_year,
+                     nonproduct=ds.nonproduct)
+    opt = None
+    if args.optimise:
+        opt = optimise(base, a, args.budget, ev or None, contact_cost=args.contact_cost)
+        plan, source = opt.plan, "optimiser"
+    plan = [o for o in plan if o.segment in base]
+    fc = forecast(plan, base, a, ev or None)
+    record = {"dataset": dataset_id, "segmentation": args.segmentation, "plan_source": source,
+              "experiments": list(args.experiment), **forecast_record(fc, plan, base, a)}
+    if opt is not None:
+        record["optimiser"] = {"budget": args.budget, "expected_profit": opt.expected_profit, "cost": opt.cost,
+                               "choices": opt.reasons.to_dict(orient="records")}
+    Path(args.out).write_text(to_json_text(record) + "\n", encoding="utf-8")
+    for r in record["segments"]:
+        print(f"  {r['segment']:<32} {r['users']:>7,} users  baseline {100 * r['baseline_conversion']:5.1f}%  "
+              f"{r['offer']:<28} {r['source']:<10} profit {r['incremental_profit']:>10,.0f} "
+              f"({r['profit_low']:,.0f} to {r['profit_high']:,.0f})")
+    t = record["total"]
+    print(f"Total: profit {t['incremental_profit']:,.0f} (range {t['profit_low']:,.0f} to {t['profit_high']:,.0f}; "
+          f"low end: assumed lifts at zero, measured ones at their lower bound) -> {args.out}")
     return 0
 
 

@@ -7,10 +7,16 @@ Output of :func:`build_profiles`: one row per user, columns (units in brackets):
 user_id                    str
 recency_days               days from the user's last purchase to ``as_of`` (NaN: never bought)
 frequency                  orders (distinct order ids; without them, purchase days)
-monetary                   revenue, sum of price x quantity over purchases (0 without prices)
+monetary                   net sales: gross_sales - returns (0 without prices); may be negative when
+                           returns of earlier purchases exceed what was bought in the data
+gross_sales                sum of price x quantity over product purchase lines (non-product lines
+                           such as postage, fees and manual adjustments left out)
+returns                    value of the user's cancelled or returned product lines (>= 0)
+return_rate                returns / gross_sales (NaN without gross sales; above 1 when a customer
+                           returned more than they bought within the data)
 tenure_days                days from the user's first event to ``as_of``
 days_since_last_event      days from the user's last event of any kind to ``as_of``
-avg_order_value            monetary / frequency (NaN: never bought)
+avg_order_value            net sales / frequency (NaN: never bought)
 purchase_interval_days     mean days between consecutive orders = (last - first) / (orders - 1)
                            (NaN with fewer than two orders)
 views, carts               counts of view and cart events
@@ -19,13 +25,16 @@ view_to_cart               carts / views, capped at 1 (NaN without views)
 cart_to_purchase           purchase lines / carts, capped at 1 (NaN without carts)
 discount_share             share of purchase lines bought at a discount (only with a discount
                            column; NaN: never bought)
-favourite_category         category with most of the user's events (only with a category column)
+favourite_category         category with most of the user's events (only with a category column;
+                           non-product lines left out)
 share_<category>           share of the user's events in that category (top 12 categories;
                            the rest in share_other)
 attributes                 user attribute columns, the user's most recent value
 =========================  ======================================================================
 
 ``as_of`` defaults to the day after the last event in the data, so recency counts whole days.
+Frequency and recency count every order, non-product lines included (a Manual-only invoice is
+still an order), so the number of customers does not depend on which lines are products.
 """
 
 from __future__ import annotations
@@ -37,7 +46,7 @@ from .schema import DataError, is_canonical, line_amount
 
 DAY = pd.Timedelta(days=1)
 MAX_CATEGORY_SHARES = 12
-PROFILE_BASE = ("recency_days", "frequency", "monetary", "tenure_days", "days_since_last_event",
+PROFILE_BASE = ("recency_days", "frequency", "monetary", "gross_sales", "returns", "return_rate", "tenure_days", "days_since_last_event",
                 "avg_order_value", "purchase_interval_days", "views", "carts", "purchase_lines",
                 "view_to_cart", "cart_to_purchase")
 
@@ -63,7 +72,14 @@ def order_keys(purchases: pd.DataFrame) -> pd.Series:
     return purchases["user_id"].astype("str") + "|" + purchases["timestamp"].dt.strftime("%Y-%m-%d")
 
 
-def build_profiles(events: pd.DataFrame, as_of: pd.Timestamp | None = None) -> pd.DataFrame:
+def customer_profiles(ds, as_of: pd.Timestamp | None = None) -> pd.DataFrame:
+    """:func:`build_profiles` of a :class:`promo_core.quality.Dataset`: its returns and its
+    non-product items taken into account."""
+    return build_profiles(ds.events, as_of, returns=ds.returns, nonproduct=ds.nonproduct)
+
+
+def build_profiles(events: pd.DataFrame, as_of: pd.Timestamp | None = None, *,
+                   returns: pd.DataFrame | None = None, nonproduct: tuple[str, ...] = ()) -> pd.DataFrame:
     """One row per user with RFM and behaviour features (see the module docstring).
 
     Parameters
@@ -72,7 +88,13 @@ def build_profiles(events: pd.DataFrame, as_of: pd.Timestamp | None = None) -> p
         Canonical events. Rows at or after ``as_of`` are ignored.
     as_of : Timestamp, optional
         The reference time; defaults to :func:`default_as_of`.
+    returns : DataFrame, optional
+        Cancelled/returned purchase lines (:attr:`Dataset.returns`); subtracted from gross sales.
+    nonproduct : tuple of str
+        Item ids that are not products (:attr:`Dataset.nonproduct`); left out of sales and
+        favourite category.
     """
+    from .nonproduct import is_nonproduct
     if events["timestamp"].isna().all():
         raise DataError("Customer profiles need times, and this dataset has none (a basket file)",
                         hint="Upload events or transactions with a time column to see segments")
@@ -91,7 +113,7 @@ def build_profiles(events: pd.DataFrame, as_of: pd.Timestamp | None = None) -> p
 
     buys = ev[kind == "purchase"]
     if len(buys):
-        value = line_amount(buys).fillna(0.0)
+        value = line_amount(buys).fillna(0.0).where(~is_nonproduct(buys, nonproduct), 0.0)
         orders = pd.DataFrame({"user_id": buys["user_id"], "key": order_keys(buys),
                                "t": buys["timestamp"], "v": value})
         per_order = orders.groupby(["user_id", "key"], sort=False, observed=True).agg(t=("t", "min"),
@@ -100,13 +122,20 @@ def build_profiles(events: pd.DataFrame, as_of: pd.Timestamp | None = None) -> p
             frequency=("v", "size"), monetary=("v", "sum"), first_order=("t", "min"), last_order=("t", "max"))
         per_user = per_user.reindex(out.index)
         out["frequency"] = per_user["frequency"].fillna(0).astype("int64")
-        out["monetary"] = per_user["monetary"].fillna(0.0)
+        out["gross_sales"] = per_user["monetary"].fillna(0.0)
         out["recency_days"] = (as_of - per_user["last_order"]) / DAY
         span = (per_user["last_order"] - per_user["first_order"]) / DAY
         out["purchase_interval_days"] = (span / (out["frequency"] - 1)).where(out["frequency"] >= 2)
     else:
-        out["frequency"], out["monetary"] = 0, 0.0
+        out["frequency"], out["gross_sales"] = 0, 0.0
         out["recency_days"] = out["purchase_interval_days"] = np.nan
+    out["returns"] = 0.0
+    if returns is not None and len(returns):
+        r = returns[(returns["timestamp"] < as_of) & ~is_nonproduct(returns, nonproduct)]
+        rv = (r["price"] * r["quantity"].abs()).fillna(0.0).groupby(r["user_id"].astype(str), observed=True).sum()
+        out["returns"] = rv.reindex(out.index.astype(str)).fillna(0.0).to_numpy()
+    out["monetary"] = out["gross_sales"] - out["returns"]
+    out["return_rate"] = (out["returns"] / out["gross_sales"]).where(out["gross_sales"] > 0)
     out["tenure_days"] = (as_of - out["first"]) / DAY
     out["days_since_last_event"] = (as_of - out["last"]) / DAY
     out["avg_order_value"] = (out["monetary"] / out["frequency"]).where(out["frequency"] > 0)
@@ -118,9 +147,9 @@ def build_profiles(events: pd.DataFrame, as_of: pd.Timestamp | None = None) -> p
         out["discount_share"] = disc.reindex(out.index)
         cols.append("discount_share")
     if "category" in ev and ev["category"].notna().any():
-        shares, fav = _category_shares(ev)
+        shares, fav = _category_shares(ev[~is_nonproduct(ev, nonproduct)])
         out["favourite_category"] = fav.reindex(out.index)
-        out = out.join(shares)
+        out = out.join(shares.reindex(out.index).fillna(0.0))
         cols += ["favourite_category", *shares.columns]
     attrs = [c for c in ev.columns if c not in _CANONICAL and not is_canonical(c)]
     if attrs:
@@ -150,7 +179,7 @@ def numeric_features(profiles: pd.DataFrame) -> list[str]:
 
 
 #: features where log1p helps (counts and money, long right tails)
-LOG_FEATURES = {"frequency", "monetary", "views", "carts", "purchase_lines", "avg_order_value",
+LOG_FEATURES = {"frequency", "monetary", "gross_sales", "returns", "views", "carts", "purchase_lines", "avg_order_value",
                 "recency_days", "tenure_days", "days_since_last_event", "purchase_interval_days"}
 
 

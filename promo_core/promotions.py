@@ -2,9 +2,12 @@
 
 The response model, per segment and offer, in the units a marketer uses:
 
-* **Baseline** (measured from the data, per segment): users, the share who bought in the last
-  ``horizon_days`` (the campaign length), orders per buyer, and the order values (gross of any
-  discount) that give the average order value and the reach of a threshold coupon.
+* **Baseline** (measured from the data, per segment): users, the purchase rate over the campaign's
+  length measured in *earlier* windows that did not define the segment (several windows before the
+  last ``horizon_days``; for RFM and lifecycle segments the customers are re-labelled as the rules
+  would have labelled them at each window's start), or the same period last year; orders per buyer;
+  and the order values (gross of any discount) that give the average order value and the reach of a
+  threshold coupon. An A/B control group, when there is one, replaces the windows.
 * **Value given** per redeemed order: percent or flash sale = depth × AOV; fixed coupon = its amount;
   threshold coupon = its amount × the share of orders at or above the threshold (plus the orders a
   customer tops up to reach it); free shipping = the shipping cost; points = (multiplier − 1) × the
@@ -17,6 +20,11 @@ The response model, per segment and offer, in the units a marketer uses:
   would have placed anyway (cannibalisation by sure-thing buyers, reported separately), plus the
   contact cost per targeted user.
 * **Profit** = incremental gross sales × margin − value given − contact cost; ROI = profit ÷ costs.
+* **Range** for assumed effects: the low end is what happens if every assumed lift is zero
+  (elasticity 0, no bundle attach or threshold top-ups as new sales: only the discounts on orders
+  that happen anyway and the contact cost remain); the high end scales the assumed lifts by
+  (1 + uncertainty). Every assumption's range, with its "no effect" value, is in
+  :func:`assumption_ranges`.
 """
 
 from __future__ import annotations
@@ -24,6 +32,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
@@ -131,6 +140,8 @@ class Baseline:
     orders_per_buyer: float
     aov: float               # mean gross order value (price + discount)
     order_values: np.ndarray  # gross order values, for threshold reach
+    basis: str = "given"     # where the conversion comes from (shown beside it)
+    customers_observed: int = 0  # customer-windows behind the conversion
 
     def reach(self, threshold: float, pull: float) -> tuple[float, float]:
         """(share of orders that qualify, mean top-up per order) for a threshold coupon."""
@@ -144,27 +155,120 @@ class Baseline:
         return above + topped, top_up
 
 
-def baselines(events: pd.DataFrame, segments: pd.DataFrame, horizon_days: int = 14,
-              control_users: pd.DataFrame | None = None, min_control: int = 30) -> dict[str, Baseline]:
-    """Per segment baseline from canonical events and a (user_id, segment) frame.
+Segmenter = Callable[[pd.Timestamp], pd.DataFrame]
+WINDOWS = 4
 
-    Conversion is the share of the segment's users who bought in the last ``horizon_days`` of the
-    data, a proxy for the next period. When ``control_users`` (user_id, converted: the experiment's
-    control group) has at least ``min_control`` users in a segment, their conversion is used instead:
-    it is what that segment did, unpromoted, over a real campaign window.
-    """
-    seg = segments.set_index("user_id")["segment"].astype(str)
+
+def segmenter(kind: str, events: pd.DataFrame, *, returns: pd.DataFrame | None = None,
+              nonproduct: tuple[str, ...] = (), rfm_rules: pd.DataFrame | None = None,
+              lifecycle_rules=None) -> Segmenter | None:
+    """A function ``as_of -> (user_id, segment)`` that labels customers as a rule-based
+    segmentation would have at an earlier date (RFM, lifecycle); None for clusters, whose
+    boundaries are learned from today's profiles."""
+    from .features import build_profiles
+    from .segments import RFM_RULES, LifecycleRules, lifecycle, rfm
+    if kind == "rfm":
+        rules = RFM_RULES if rfm_rules is None else rfm_rules
+
+        def at(t: pd.Timestamp) -> pd.DataFrame:
+            s = rfm(build_profiles(events, t, returns=returns, nonproduct=nonproduct), rules)
+            return s[["user_id"]].assign(segment=s["rfm_segment"])
+        return at
+    if kind == "lifecycle":
+        rules = lifecycle_rules or LifecycleRules()
+
+        def at(t: pd.Timestamp) -> pd.DataFrame:
+            return lifecycle(events, rules, as_of=t).rename(columns={"lifecycle": "segment"})
+        return at
+    return None
+
+
+def _orders(events: pd.DataFrame, nonproduct: tuple[str, ...] = ()) -> pd.DataFrame:
+    """One row per order: user_id, key, t (first line's time), v (gross value of product lines)."""
+    from .nonproduct import is_nonproduct
     buys = events[(events["event"] == "purchase") & events["price"].notna()]
     if buys.empty:
         raise DataError("The planner needs purchases with prices to measure order values",
                         hint="Load data with a price column")
     gross = line_amount(buys) + (buys["discount"].fillna(0) if "discount" in buys else 0) * buys["quantity"]
+    gross = gross.where(~is_nonproduct(buys, nonproduct), 0.0)
     orders = pd.DataFrame({"user_id": buys["user_id"].astype(str).to_numpy(), "key": order_keys(buys).to_numpy(),
                            "t": buys["timestamp"].to_numpy(), "v": gross.to_numpy()})
-    orders = orders.groupby(["user_id", "key"], sort=False).agg(t=("t", "min"), v=("v", "sum")).reset_index()
+    return orders.groupby(["user_id", "key"], sort=False).agg(t=("t", "min"), v=("v", "sum")).reset_index()
+
+
+def baseline_windows(events: pd.DataFrame, segments: pd.DataFrame, horizon_days: int = 14,
+                     windows: int = WINDOWS, segment_at: Segmenter | None = None,
+                     same_period_last_year: bool = False, nonproduct: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Purchase rate per segment in earlier windows of the campaign's length.
+
+    Window i (i = 1..``windows``) starts ``i × horizon_days`` before the end of the data and lasts
+    ``horizon_days``; the last ``horizon_days`` (window 0) are never used, because recency-based
+    segments are defined by them (Champions all bought there, Lost never). With ``segment_at``,
+    customers are labelled as the rule would have labelled them at the window's start (a back-test:
+    what did the segment do next?); without it (clusters), today's members who were already
+    customers at the window's start are followed. ``same_period_last_year`` adds the window that
+    starts one year before the end of the data (the campaign's dates a year earlier), when the data
+    reaches back that far.
+
+    Columns: segment, kind ('earlier window' / 'same period last year'), window_start, window_end,
+    customers (labelled or eligible at the start), buyers, orders, conversion (buyers ÷ customers).
+    """
+    h = pd.Timedelta(days=int(horizon_days))
+    end = events["timestamp"].max()
+    first_seen = events.groupby(events["user_id"].astype(str), observed=True)["timestamp"].min()
+    orders = _orders(events, nonproduct)
+    seg = segments.set_index(segments["user_id"].astype(str))["segment"].astype(str)
+    starts = [("earlier window", end - (i + 1) * h) for i in range(1, windows + 1)]
+    if same_period_last_year:
+        starts.append(("same period last year", end - pd.Timedelta(days=365)))
+    rows = []
+    for kind, t0 in starts:
+        t1 = t0 + h
+        if t0 < events["timestamp"].min():
+            continue
+        if segment_at is not None:
+            labels = segment_at(t0)
+            labels = labels.set_index(labels["user_id"].astype(str))["segment"].astype(str)
+        else:
+            labels = seg[seg.index.isin(first_seen.index[first_seen < t0])]
+        o = orders[(orders["t"] >= t0) & (orders["t"] < t1)]
+        o = o.assign(segment=o["user_id"].map(labels)).dropna(subset=["segment"])
+        buyers = o.groupby("segment")["user_id"].nunique()
+        n_orders = o.groupby("segment").size()
+        for name, n in labels.value_counts().items():
+            b = int(buyers.get(name, 0))
+            rows.append({"segment": name, "kind": kind, "window_start": t0, "window_end": t1, "customers": int(n),
+                         "buyers": b, "orders": int(n_orders.get(name, 0)), "conversion": b / n if n else np.nan})
+    return pd.DataFrame(rows, columns=["segment", "kind", "window_start", "window_end", "customers", "buyers",
+                                       "orders", "conversion"])
+
+
+def baselines(events: pd.DataFrame, segments: pd.DataFrame, horizon_days: int = 14,
+              control_users: pd.DataFrame | None = None, min_control: int = 30, *,
+              windows: int = WINDOWS, segment_at: Segmenter | None = None, same_period_last_year: bool = False,
+              nonproduct: tuple[str, ...] = ()) -> dict[str, Baseline]:
+    """Per segment baseline from canonical events and a (user_id, segment) frame.
+
+    Conversion is the pooled purchase rate of :func:`baseline_windows` (buyers ÷ customers over
+    the earlier windows, or the same period last year when asked and available), as a Jeffreys
+    estimate (buyers + ½) ÷ (customers + 1) so a segment with no buyer in those windows does not get
+    exactly zero. A segment with no customers in any window (everyone joined in the last window)
+    gets the rate of all customers. When ``control_users`` (user_id, converted: the experiment's
+    control group) has at least ``min_control`` users in a segment, their conversion is used instead:
+    it is what that segment did, unpromoted, over a real campaign window. ``basis`` says which.
+    """
+    seg = segments.set_index(segments["user_id"].astype(str))["segment"].astype(str)
+    orders = _orders(events, nonproduct)
     orders["segment"] = orders["user_id"].map(seg)
-    start = events["timestamp"].max() - pd.Timedelta(days=horizon_days)
-    recent = orders[orders["t"] > start]
+    win = baseline_windows(events, segments, horizon_days, windows, segment_at, same_period_last_year, nonproduct)
+    if same_period_last_year and (win["kind"] == "same period last year").any():
+        win, basis = win[win["kind"] == "same period last year"], "same period last year"
+    else:
+        win, basis = win[win["kind"] == "earlier window"], f"{win['window_start'].nunique()} earlier windows"
+    pooled = win.groupby("segment")[["customers", "buyers", "orders"]].sum()
+    everyone = win[["customers", "buyers", "orders"]].sum()
+    overall = (everyone["buyers"] + 0.5) / (everyone["customers"] + 1) if everyone["customers"] else 0.0
     ctrl = None
     if control_users is not None:
         ctrl = control_users.assign(segment=control_users["user_id"].astype(str).map(seg)).dropna(subset=["segment"])
@@ -172,16 +276,44 @@ def baselines(events: pd.DataFrame, segments: pd.DataFrame, horizon_days: int = 
     for name, members in seg.groupby(seg):
         users = len(members)
         o = orders[orders["segment"] == name]
-        r = recent[recent["segment"] == name]
-        buyers = r["user_id"].nunique()
-        conv = buyers / users if users else 0.0
+        if name in pooled.index and pooled.loc[name, "customers"] > 0:
+            p = pooled.loc[name]
+            conv, why, seen = (p["buyers"] + 0.5) / (p["customers"] + 1), basis, int(p["customers"])
+            per_buyer = p["orders"] / p["buyers"] if p["buyers"] else 1.0
+        else:
+            conv, why, seen = overall, "all customers (no history for this segment)", int(everyone["customers"])
+            per_buyer = everyone["orders"] / everyone["buyers"] if everyone["buyers"] else 1.0
         if ctrl is not None:
             cg = ctrl[ctrl["segment"] == name]
             if len(cg) >= min_control:
-                conv = float(cg["converted"].mean())
-        out[str(name)] = Baseline(str(name), users, conv, len(r) / buyers if buyers else 1.0,
-                                  float(o["v"].mean()) if len(o) else 0.0, o["v"].to_numpy())
+                conv, why, seen = float(cg["converted"].mean()), "A/B control group", len(cg)
+        out[str(name)] = Baseline(str(name), users, float(conv), float(per_buyer),
+                                  float(o["v"].mean()) if len(o) else 0.0, o["v"].to_numpy(), why, seen)
     return out
+
+
+def assumption_ranges(a: Assumptions) -> pd.DataFrame:
+    """Every stated assumption with its value and range; each range includes its "no effect" value.
+
+    Columns: assumption, value, low, high, no_effect (the value at which the assumption adds
+    nothing), meaning. The forecast's low end uses the no-effect values of the lifts; the high end
+    uses ``high``.
+    """
+    u = a.uncertainty
+    rows = [("Gross margin", a.margin, a.margin, a.margin, np.nan, "share of each £ of sales kept as profit (a fact, "
+             "not varied)")]
+    for k, v in a.elasticity.items():
+        rows.append((f"Elasticity: {OFFER_TYPES.get(k, k)}", v, 0.0, v * (1 + u), 0.0,
+                     "relative conversion lift per unit of order value given away"))
+    for k, v in a.redemption.items():
+        rows.append((f"Redemption: {OFFER_TYPES.get(k, k)}", v, 0.0, 1.0, 0.0,
+                     "share of eligible orders that use the offer (the low end keeps it: the discount is still paid)"))
+    rows += [("Bundle attach rate", a.bundle_attach, 0.0, min(1.0, a.bundle_attach * (1 + u)), 0.0,
+              "share of orders that add the bundle; the extra sales count only at the mid and high ends"),
+             ("Threshold top-up pull", a.threshold_pull, 0.0, min(1.0, a.threshold_pull * (1 + u)), 0.0,
+              "share of orders just under a threshold that top up to reach it"),
+             ("Uncertainty of assumed lifts", u, 0.0, u, 0.0, "± relative range of the assumed lifts (high end)")]
+    return pd.DataFrame(rows, columns=["assumption", "value", "low", "high", "no_effect", "meaning"])
 
 
 # ---------------------------------------------------------------- A/B evidence per segment
@@ -251,7 +383,7 @@ def evidence(users: pd.DataFrame, segments: pd.DataFrame, control: str, margin: 
 
 FORECAST_COLUMNS = ["segment", "offer", "source", "users", "targeted", "baseline_conversion", "expected_conversion",
                     "incremental_orders", "incremental_revenue", "value_given", "cannibalised", "contact_cost",
-                    "incremental_profit", "profit_low", "profit_high", "roi", "discount_share"]
+                    "incremental_profit", "profit_low", "profit_high", "roi", "discount_share", "baseline_source"]
 
 
 def _given(offer: Offer, b: Baseline, a: Assumptions) -> tuple[float, float]:
@@ -279,7 +411,7 @@ def forecast_segment(offer: Offer, b: Baseline, a: Assumptions,
     offer.validate()
     targeted = 0 if offer.offer_type == "none" else int(round(b.users * offer.target_share))
     row = {"segment": offer.segment, "offer": offer.label(), "users": b.users, "targeted": targeted,
-           "baseline_conversion": b.conversion}
+           "baseline_conversion": b.conversion, "baseline_source": b.basis}
     if offer.offer_type == "none" or targeted == 0:
         return row | {"source": "no promotion", "expected_conversion": b.conversion, "incremental_orders": 0.0,
                       "incremental_revenue": 0.0, "value_given": 0.0, "cannibalised": 0.0, "contact_cost": 0.0,
@@ -311,20 +443,23 @@ def forecast_segment(offer: Offer, b: Baseline, a: Assumptions,
     source = "A/B-calibrated elasticity" if calibrated is not None else "assumed elasticity"
     redemption = a.redemption.get(offer.offer_type, 1.0)
 
-    def money(lift: float) -> tuple[float, float, float, float]:
+    def money(lift: float, top: float) -> tuple[float, float, float, float]:
         p1 = min(b.conversion * (1 + lift), 1.0)
         base_orders = targeted * b.conversion * b.orders_per_buyer
         new_orders = targeted * (p1 - b.conversion) * b.orders_per_buyer
-        gross = new_orders * (b.aov + top_up * redemption) + base_orders * top_up * redemption
+        gross = new_orders * (b.aov + top * redemption) + base_orders * top * redemption
         given = (base_orders + new_orders) * redemption * per_order
         return p1, new_orders, gross, given
 
     lift = e * share * redemption
-    p1, new_orders, gross, given = money(lift)
-    spread = a.uncertainty if calibrated is None else a.uncertainty / 2
+    p1, new_orders, gross, given = money(lift, top_up)
+    if calibrated is None:  # low end: every assumed lift zero (no extra orders, no top-ups as new sales)
+        factors = ((0.0, 0.0), (1 + a.uncertainty, 1 + a.uncertainty))
+    else:  # the conversion lift was measured at another depth: a narrower band; top-ups still assumed
+        factors = ((1 - a.uncertainty / 2, 0.0), (1 + a.uncertainty / 2, 1 + a.uncertainty))
     outcomes = []
-    for factor in (1 - spread, 1 + spread):
-        _, _, g, v = money(lift * factor)
+    for f_lift, f_top in factors:
+        _, _, g, v = money(lift * f_lift, top_up * f_top)
         outcomes.append(g * a.margin - v - contact)
     profit = gross * a.margin - given - contact
     base_orders = targeted * b.conversion * b.orders_per_buyer
@@ -362,7 +497,7 @@ def forecast(plan: list[Offer], base: dict[str, Baseline], a: Assumptions,
     total = {c: df[c].sum() for c in ("users", "targeted", "incremental_orders", "incremental_revenue", "value_given",
                                       "cannibalised", "contact_cost", "incremental_profit", "profit_low", "profit_high")}
     cost = total["value_given"] + total["contact_cost"]
-    total.update({"segment": "Total", "offer": "", "source": "", "discount_share": np.nan,
+    total.update({"segment": "Total", "offer": "", "source": "", "discount_share": np.nan, "baseline_source": "",
                   "roi": total["incremental_profit"] / cost if cost else np.nan,
                   "baseline_conversion": np.average(df["baseline_conversion"], weights=df["users"]) if len(df) else np.nan,
                   "expected_conversion": np.nan})
@@ -398,7 +533,8 @@ class Optimised:
     plan: list[Offer]
     expected_profit: float
     cost: float
-    reasons: pd.DataFrame     # segment, chosen, profit, cost, runner_up, runner_up_profit, why
+    reasons: pd.DataFrame     # segment, chosen, profit, cost, runner_up (never more profit than the choice),
+    #                           runner_up_profit, better_but_over_budget (+ its profit and cost), why
     status: str
 
 
@@ -451,9 +587,13 @@ def optimise(base: dict[str, Baseline], a: Assumptions, budget: float, ev: dict 
     plan, rows = [], []
     for s in names:
         j = next(j for j in chosen if segs[j] == s)
-        alts = sorted((k for k in range(n) if segs[k] == s and k != j), key=lambda k: -profit[k])
+        # the runner-up never shows more profit than the choice; a better offer the budget rules out is
+        # named separately
+        alts = sorted((k for k in range(n) if segs[k] == s and k != j and profit[k] <= profit[j]),
+                      key=lambda k: -profit[k])
         runner = alts[0] if alts else None
         best_any = max((k for k in range(n) if segs[k] == s), key=lambda k: profit[k])
+        over = best_any if profit[best_any] > profit[j] else None
         if options[j].offer_type == "none":
             why = ("no offer is expected to make money here" if profit[best_any] <= 0 else
                    "the offers that pay here do not fit the budget alongside better uses")
@@ -465,7 +605,10 @@ def optimise(base: dict[str, Baseline], a: Assumptions, budget: float, ev: dict 
         rows.append({"segment": s, "chosen": options[j].label(), "targeted_share": options[j].target_share,
                      "expected_profit": profit[j], "cost": cost[j],
                      "runner_up": options[runner].label() if runner is not None else "",
-                     "runner_up_profit": profit[runner] if runner is not None else np.nan, "why": why})
+                     "runner_up_profit": profit[runner] if runner is not None else np.nan,
+                     "better_but_over_budget": options[over].label() if over is not None else "",
+                     "better_but_over_budget_profit": profit[over] if over is not None else np.nan,
+                     "better_but_over_budget_cost": cost[over] if over is not None else np.nan, "why": why})
     return Optimised(plan, float(-res.fun), float(sum(cost[j] for j in chosen)), pd.DataFrame(rows), "optimal")
 
 
@@ -570,3 +713,48 @@ def target_list(plan: list[Offer], segments: pd.DataFrame, fc: pd.DataFrame, upl
                          "expected_uplift": float(uplift.get(u, avg)) if uplift is not None else float(avg)})
     return pd.DataFrame(rows, columns=["user_id", "segment", "offer", "offer_type", "depth", "threshold",
                                        "expected_uplift"])
+
+
+# ---------------------------------------------------------------- forecast.json (the `plan` command)
+
+SOURCE_KINDS = {"A/B test": "measured", "A/B-calibrated elasticity": "calibrated", "assumed elasticity": "assumed",
+                "no promotion": "none"}
+MONEY_FIELDS = ("incremental_revenue", "value_given", "cannibalised", "contact_cost", "incremental_profit",
+                "profit_low", "profit_high")
+
+
+def _num(v: Any) -> Any:
+    if isinstance(v, (np.integer,)):
+        return int(v)
+    if isinstance(v, (float, np.floating)):
+        return None if not math.isfinite(float(v)) else float(v)
+    return v
+
+
+def forecast_record(fc: pd.DataFrame, plan: list[Offer], base: dict[str, Baseline], a: Assumptions) -> dict:
+    """The forecast.json contract: ``segments`` (one object per segment: segment, users, targeted,
+    baseline_conversion, baseline_source, offer, offer_type, depth, threshold, target_share, source —
+    measured / calibrated / assumed / none —, expected_conversion, incremental_orders, the money fields
+    and roi), ``total`` (users, targeted, the money fields, roi) and ``assumptions`` (every assumption
+    with its range, see :func:`assumption_ranges`). Money in the data's currency; NaN becomes null."""
+    offers = {o.segment: o for o in plan}
+    rows = []
+    for r in fc[fc["segment"] != "Total"].to_dict(orient="records"):
+        o = offers[r["segment"]]
+        b = base[r["segment"]]
+        rows.append({"segment": r["segment"], "users": int(r["users"]), "targeted": int(r["targeted"]),
+                     "baseline_conversion": _num(r["baseline_conversion"]), "baseline_source": b.basis,
+                     "baseline_customer_windows": b.customers_observed,
+                     "offer": r["offer"], "offer_type": o.offer_type, "depth": o.depth, "threshold": o.threshold,
+                     "target_share": o.target_share, "contact_cost_per_user": o.contact_cost,
+                     "source": SOURCE_KINDS.get(r["source"], r["source"]),
+                     "expected_conversion": _num(r["expected_conversion"]),
+                     "incremental_orders": _num(r["incremental_orders"]),
+                     **{k: _num(r[k]) for k in MONEY_FIELDS}, "roi": _num(r["roi"])})
+    t = fc.iloc[-1]
+    total = {"users": int(t["users"]), "targeted": int(t["targeted"]),
+             "incremental_orders": _num(t["incremental_orders"]), **{k: _num(t[k]) for k in MONEY_FIELDS},
+             "roi": _num(t["roi"])}
+    ranges = [{k: _num(v) for k, v in row.items()} for row in assumption_ranges(a).to_dict(orient="records")]
+    return {"segments": rows, "total": total, "assumptions": ranges,
+            "horizon_days": a.horizon_days, "margin": a.margin}

@@ -57,7 +57,9 @@ class Propensity:
     ``precision_top_decile``: share of buyers among the 10% of test users scored highest;
     ``recall_top_decile``: share of all test buyers found in that 10%; ``lift_top_decile``:
     precision ÷ base rate. ``scores``: user_id, propensity (probability of buying within
-    ``horizon_days`` after the end of the data).
+    ``horizon_days`` after the end of the data). ``baselines``: the ROC AUC on the same test users
+    of ranking by one feature alone — 'recency only' (most recent buyers first; never-buyers last)
+    and 'frequency only' (most orders first) — the yardstick the model has to beat.
     """
 
     model: str
@@ -77,6 +79,7 @@ class Propensity:
     scores: pd.DataFrame
     ok: bool = True
     notes: tuple[str, ...] = field(default_factory=tuple)
+    baselines: dict[str, float] = field(default_factory=dict)
 
 
 def top_decile(y: np.ndarray, p: np.ndarray) -> tuple[float, float]:
@@ -117,6 +120,9 @@ def fit_propensity(events: pd.DataFrame, model: Model = "logistic", horizon_days
                           pd.DataFrame({"user_id": now["user_id"], "propensity": rate}), ok=False,
                           notes=tuple(notes))
     X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.3, stratify=y, random_state=seed)
+    naive = feature_frame(past, ["recency_days", "frequency"]).loc[X_te.index]
+    yardsticks = {"recency only": float(roc_auc_score(y_te, -naive["recency_days"])),
+                  "frequency only": float(roc_auc_score(y_te, naive["frequency"]))}
     est = make_model(model, seed).fit(X_tr, y_tr)
     p = est.predict_proba(X_te)[:, 1]
     auc = float(roc_auc_score(y_te, p))
@@ -143,4 +149,4 @@ def fit_propensity(events: pd.DataFrame, model: Model = "logistic", horizon_days
                       prec, rec, prec / base if base else None,
                       pd.DataFrame({"fpr": fpr, "tpr": tpr}),
                       pd.DataFrame({"mean_predicted": pred, "observed_rate": obs}),
-                      importance.reset_index(drop=True), scores, ok=True, notes=tuple(notes))
+                      importance.reset_index(drop=True), scores, ok=True, notes=tuple(notes), baselines=yardsticks)

@@ -120,6 +120,12 @@ class Dataset:
     ``events`` columns: user_id (str), timestamp (datetime64[ns]; NaT for basket files), event
     (category of EVENTS), item_id, item_name, category, order_id (str or missing), price and
     quantity (float64; quantity defaults to 1), then user attribute columns (str).
+
+    ``returns``: the cancelled or returned purchase lines that cleaning kept out of ``events``
+    (same canonical columns; quantity negative), for customer value net of returns; None when the
+    file has no prices. ``nonproduct``: item ids that are not products (postage, fees, manual
+    adjustments, discounts, samples), detected by :mod:`promo_core.nonproduct` and editable on the
+    Data page; their lines stay in ``events`` but are left out of sales, rules and recommendations.
     """
 
     name: str
@@ -127,6 +133,8 @@ class Dataset:
     events: pd.DataFrame
     report: QualityReport
     pseudonymised: bool = False
+    returns: pd.DataFrame | None = None
+    nonproduct: tuple[str, ...] = ()
 
     @property
     def has(self) -> set[str]:
@@ -259,6 +267,7 @@ def clean_events(raw: RawTable, mapping: Mapping[str, str] | None = None, *,
     returns = cancelled.copy()
     if qty is not None:
         returns |= (qty <= 0).fillna(False).to_numpy(dtype=bool) & is_purchase
+    return_rows = returns & keep
     if order is not None or qty is not None:
         drop(returns, "cancelled order or return (quantity 0 or less)")
     if qty is not None:
@@ -315,7 +324,30 @@ def clean_events(raw: RawTable, mapping: Mapping[str, str] | None = None, *,
     report = replace(report, mapping_used=mapping_reasons(mapping, inference), checks=tuple(checks),
                      discounts=discount_breakdown(events).set_index("source")["amount"].round(2).to_dict()
                      if disc is not None else {})
-    return Dataset(name=raw.name, kind=raw.kind, events=events, report=report)
+    returned = _returns_frame(return_rows, user, times, col, mapping, lines, order, price, qty)
+    from .nonproduct import suggested_codes
+    return Dataset(name=raw.name, kind=raw.kind, events=events, report=report, returns=returned,
+                   nonproduct=suggested_codes(events, returned))
+
+
+def _returns_frame(mask, user, times, col, mapping, lines, order, price, qty) -> pd.DataFrame | None:
+    """The returned/cancelled purchase lines with a user, a time and a positive price, in canonical
+    columns (quantity made negative); None without prices."""
+    if price is None:
+        return None
+    m = np.asarray(mask, dtype=bool) & (price > 0).fillna(False).to_numpy(dtype=bool)
+    out = pd.DataFrame({"user_id": user[m].astype("str"), "timestamp": times[m]})
+    out["event"] = pd.Categorical(["purchase"] * int(m.sum()), dtype=EVENT_DTYPE)
+    for name in ("item_id", "item_name", "category"):
+        if name in col:
+            out[name] = _text(col[name][m]) if name == "item_name" else clean_ids(
+                col[name][m], name, mapping[name], lines[m], check=False)
+    if order is not None:
+        out["order_id"] = order[m]
+    out["price"] = price[m].astype("float64")
+    q = qty[m].fillna(1.0).abs() if qty is not None else pd.Series(1.0, index=out.index)
+    out["quantity"] = -q.astype("float64")
+    return out.sort_values(["timestamp", "user_id"], kind="stable").reset_index(drop=True)
 
 
 def mapping_reasons(mapping: Mapping[str, object], inference: Inference | None) -> tuple[dict, ...]:
@@ -729,7 +761,12 @@ def pseudonymise(ds: Dataset, salt: str) -> Dataset:
     if len(set(table.values())) < len(table):  # 64 bits: about 1 in 10^6 at 5M users; never merge two users
         raise DataError("Two user ids got the same pseudonym", hint="Switch pseudonymisation off and on again")
     events = ds.events.assign(user_id=ds.events["user_id"].map(table).astype("str"))
-    return replace(ds, events=events, pseudonymised=True)
+    returned = ds.returns
+    if returned is not None:
+        extra = {u: "u" + hashlib.blake2b(str(u).encode(), key=key[:64], digest_size=6).hexdigest()
+                 for u in returned["user_id"].unique() if u not in table}
+        returned = returned.assign(user_id=returned["user_id"].map({**table, **extra}).astype("str"))
+    return replace(ds, events=events, returns=returned, pseudonymised=True)
 
 
 __all__ = ["Check", "Dataset", "QualityReport", "Step", "clean_events", "count_orders", "discount_breakdown",

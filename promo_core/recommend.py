@@ -15,6 +15,7 @@ import pandas as pd
 from scipy import sparse
 from sklearn.metrics.pairwise import cosine_similarity
 
+from .features import order_keys
 from .rules import item_labels
 from .schema import DataError
 
@@ -30,17 +31,20 @@ class Model:
     popularity: np.ndarray         # buyers per item
 
 
-def _purchases(events: pd.DataFrame) -> pd.DataFrame:
+def _purchases(events: pd.DataFrame, nonproduct: tuple[str, ...] = ()) -> pd.DataFrame:
+    from .nonproduct import product_lines
     if "item_id" not in events or events["item_id"].isna().all():
         raise DataError("Recommendations need an item column, and this dataset has none",
                         hint="Map the item column on the Data page")
-    buys = events[(events["event"] == "purchase") & events["item_id"].notna()]
+    buys = product_lines(events[(events["event"] == "purchase") & events["item_id"].notna()], nonproduct)
     if buys.empty:
         raise DataError("There are no purchases to learn from", hint="Recommendations need purchase rows")
     labels = item_labels(events)
     return pd.DataFrame({"user_id": buys["user_id"].astype(str).to_numpy(),
                          "item": buys["item_id"].astype(str).map(labels).to_numpy(),
-                         "timestamp": buys["timestamp"].to_numpy()})
+                         "timestamp": buys["timestamp"].to_numpy(),
+                         "order": order_keys(buys).to_numpy() if buys["timestamp"].notna().all()
+                         else buys["user_id"].astype(str).to_numpy()})
 
 
 def fit(pairs: pd.DataFrame) -> Model:
@@ -58,8 +62,9 @@ def fit(pairs: pd.DataFrame) -> Model:
     return Model(users, items, m, sim, np.asarray(m.sum(axis=0)).ravel())
 
 
-def fit_model(events: pd.DataFrame) -> Model:
-    return fit(_purchases(events))
+def fit_model(events: pd.DataFrame, nonproduct: tuple[str, ...] = ()) -> Model:
+    """A model from canonical events; ``nonproduct`` items (postage, fees, ...) are left out."""
+    return fit(_purchases(events, nonproduct))
 
 
 def _top(scores: np.ndarray, owned: np.ndarray, n: int) -> np.ndarray:
@@ -137,7 +142,12 @@ def recommend_segments(model: Model, segments: pd.DataFrame, n: int = 10) -> pd.
 
 @dataclass(frozen=True)
 class HoldOut:
-    """Hit rate@n on each user's last purchase: the model vs recommending the most popular items."""
+    """Hit rate@n: the model vs recommending the most popular items, on the same split.
+
+    ``method`` is 'time split' (train on purchases before ``cutoff``; test on the new items of each
+    customer's next order after it) or 'last item' (no times: hide each customer's last new item).
+    ``users``: customers tested; a hit is at least one of the n items in the hidden set.
+    """
 
     users: int
     n: int
@@ -145,14 +155,73 @@ class HoldOut:
     hit_rate_ci: tuple[float, float]
     popularity_hit_rate: float
     popularity_ci: tuple[float, float]
+    method: str = "time split"
+    cutoff: pd.Timestamp | None = None
+
+    @property
+    def ratio(self) -> float:
+        """Model hit rate ÷ popularity hit rate (NaN when popularity never hits)."""
+        return self.hit_rate / self.popularity_hit_rate if self.popularity_hit_rate > 0 else float("nan")
 
 
-def hold_out(events: pd.DataFrame, n: int = 10) -> HoldOut:
-    """For users with at least two distinct items bought, hide the item of their last purchase
-    (first bought at the latest time), learn from everything else, and count how often it is in the
-    user's top n. The baseline recommends the n most bought items the user does not have."""
+def _score(model: Model, targets: pd.DataFrame, n: int) -> tuple[int, int]:
+    """(model hits, popularity hits) over users, for target (user_id, item) pairs."""
+    users = list(dict.fromkeys(targets["user_id"]))
+    recs = recommend_users(model, users, n)
+    hit = recs.merge(targets[["user_id", "item"]], on=["user_id", "item"])["user_id"].nunique()
+    rows = model.users.get_indexer(users)
+    target_sets = targets.groupby("user_id")["item"].agg(set).reindex(users)
+    pop_hits = 0
+    for start in range(0, len(rows), 2000):
+        block = rows[start:start + 2000]
+        pop = np.broadcast_to(model.popularity.astype(float), (len(block), len(model.items)))
+        idx, _ = _top_rows(pop, model.matrix[block], n)
+        for picks, wanted in zip(idx, target_sets.iloc[start:start + 2000], strict=True):
+            pop_hits += bool(set(model.items[picks]) & wanted)
+    return int(hit), int(pop_hits)
+
+
+def hold_out(events: pd.DataFrame, n: int = 10, nonproduct: tuple[str, ...] = (),
+             cutoff: pd.Timestamp | None = None) -> HoldOut:
+    """Hit rate@n of the recommendations against the popularity baseline on the same split.
+
+    With times: learn from purchases before ``cutoff`` (default: the time by which 80% of the
+    purchase lines had happened); for every customer who bought before it and placed an order after
+    it with at least one item new to them, the test set is the new items of that next order. Both the
+    model and the popularity baseline (the n best sellers before the cutoff the customer does not
+    have) are learned on the training part only, so neither sees the basket it is tested on.
+    Without times (basket files): hide each customer's last new item instead.
+    """
     from statsmodels.stats.proportion import proportion_confint
-    pairs = _purchases(events).sort_values("timestamp", kind="stable")
+    pairs = _purchases(events, nonproduct)
+    if pairs["timestamp"].isna().any():
+        return _leave_last_out(pairs, n)
+    cut = pd.Timestamp(cutoff) if cutoff is not None else pairs["timestamp"].quantile(0.8)
+    train = pairs[pairs["timestamp"] < cut]
+    test = pairs[pairs["timestamp"] >= cut]
+    if train.empty or test.empty:
+        raise DataError("The hold-out check needs purchases both before and after the split date",
+                        hint="Load a longer history")
+    first_order = test.groupby("user_id")["timestamp"].transform("min")
+    nxt = test[(test["timestamp"] == first_order) & test["user_id"].isin(set(train["user_id"]))]
+    owned = train[["user_id", "item"]].drop_duplicates().assign(_owned=True)
+    nxt = nxt[["user_id", "item"]].drop_duplicates().merge(owned, on=["user_id", "item"], how="left")
+    targets = nxt[nxt["_owned"].isna()].drop(columns="_owned")
+    model = fit(train)
+    targets = targets[targets["item"].isin(model.items)]
+    k = targets["user_id"].nunique()
+    if k < 10:
+        raise DataError(f"Only {k} customers came back after {cut:%d %b %Y} for items new to them",
+                        hint="The hold-out check needs at least 10 such customers; load a longer history")
+    hit, pop_hits = _score(model, targets, n)
+    ci = proportion_confint(hit, k, method="wilson")
+    pci = proportion_confint(pop_hits, k, method="wilson")
+    return HoldOut(k, n, hit / k, (float(ci[0]), float(ci[1])), pop_hits / k, (float(pci[0]), float(pci[1])),
+                   "time split", cut)
+
+
+def _leave_last_out(pairs: pd.DataFrame, n: int) -> HoldOut:
+    from statsmodels.stats.proportion import proportion_confint
     first = pairs.drop_duplicates(["user_id", "item"])
     counts = first.groupby("user_id").size()
     eligible = counts[counts >= 2].index
@@ -160,18 +229,11 @@ def hold_out(events: pd.DataFrame, n: int = 10) -> HoldOut:
         raise DataError(f"Only {len(eligible)} customers bought two or more different items",
                         hint="The hold-out check needs at least 10 such customers")
     last = first[first["user_id"].isin(eligible)].groupby("user_id").tail(1)
-    train = first.drop(last.index)
-    model = fit(train)
-    recs = recommend_users(model, list(last["user_id"]), n)
-    hit = recs.merge(last[["user_id", "item"]], on=["user_id", "item"])["user_id"].nunique()
-    rows = model.users.get_indexer(last["user_id"])
-    target = model.items.get_indexer(last["item"])
-    pop = np.broadcast_to(model.popularity.astype(float), (len(rows), len(model.items)))
-    pop_hits = 0
-    for start in range(0, len(rows), 2000):
-        idx, _ = _top_rows(pop[start:start + 2000], model.matrix[rows[start:start + 2000]], n)
-        pop_hits += int((idx == target[start:start + 2000, None]).any(axis=1).sum())
+    model = fit(first.drop(last.index))
+    last = last[last["item"].isin(model.items)]
+    hit, pop_hits = _score(model, last[["user_id", "item"]], n)
     k = len(last)
     ci = proportion_confint(hit, k, method="wilson")
     pci = proportion_confint(pop_hits, k, method="wilson")
-    return HoldOut(k, n, hit / k, (float(ci[0]), float(ci[1])), pop_hits / k, (float(pci[0]), float(pci[1])))
+    return HoldOut(k, n, hit / k, (float(ci[0]), float(ci[1])), pop_hits / k, (float(pci[0]), float(pci[1])),
+                   "last item", None)

@@ -8,7 +8,7 @@ scikit-learn methods behind one signature and one result (:class:`Clustering`).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import numpy as np
@@ -318,6 +318,9 @@ RFM_RULES = pd.DataFrame(
      ("Hibernating", 2, 2, 1, 2), ("Hibernating", 1, 1, 2, 2), ("Lost", 1, 1, 1, 1)],
     columns=["segment", "r_min", "r_max", "f_min", "f_max"])
 NO_PURCHASE = "No purchase yet"
+RETURNED_ALL = "Returned (nearly) everything"
+#: buyers who returned at least this share of what they bought get RETURNED_ALL, whatever R and F say
+RETURNED_ALL_RATE = 0.95
 
 
 def rules_to_json(rules: pd.DataFrame) -> str:
@@ -335,14 +338,63 @@ def rules_from_json(text: str) -> pd.DataFrame:
 
 
 def quintile_score(values: pd.Series, higher_is_better: bool = True) -> pd.Series:
-    """Scores 1-5 from percentile ranks; tied values share a score (their average rank).
+    """Scores 1-5 that keep ties together and use the whole scale when the data allows.
 
-    score = ceil(5 x average-rank percentile), so the best fifth of users score 5. Ties are not
-    broken arbitrarily: two customers with one order each always get the same F score.
+    Equal values always share a score (two customers with one order each get the same F score).
+    The four cut points between scores are placed, in order, at the ends of groups of equal values
+    whose cumulative share of users is nearest to 20%, 40%, 60% and 80%, each cut after the
+    previous one and leaving at least one group of values for every higher score. With five or
+    more distinct values every score 1-5 is used; without ties this is exactly the textbook
+    quintile score. (Scoring by average rank, ``ceil(5 x percentile)``, skips scores when a tie
+    straddles a boundary: on Online Retail no customer got F = 2.)
     """
+    v = pd.to_numeric(values, errors="coerce").astype("float64")
+    v = v if higher_is_better else -v
+    out = pd.Series(pd.NA, index=values.index, dtype="Int64")
+    ok = v.dropna()
+    if ok.empty:
+        return out
+    counts = ok.value_counts().sort_index()
+    cum = counts.cumsum().to_numpy() / len(ok)
+    m = len(counts)
+    n_scores = min(5, m)
+    cuts: list[int] = []
+    for k in range(1, n_scores):
+        lo = cuts[-1] + 1 if cuts else 0
+        hi = m - (n_scores - k) - 1
+        cand = np.arange(lo, hi + 1)
+        cuts.append(int(cand[np.argmin(np.abs(cum[cand] - k / 5))]))
+    group = np.searchsorted(np.array(cuts), np.arange(m), side="left") + 1
+    if n_scores < 5:  # fewer distinct values than scores: spread them over 1-5 by their position
+        group = np.ceil(cum * 5).clip(1, 5).astype(int)
+    score = pd.Series(group, index=counts.index)
+    out.loc[ok.index] = ok.map(score).astype("int64").to_numpy()
+    return out
+
+
+def textbook_quintiles(values: pd.Series, higher_is_better: bool = True) -> pd.Series:
+    """The textbook score: quintiles of the rank with ties broken by row order
+    (``pd.qcut(rank(method='first'), 5)``), so equal values may get different scores."""
     v = values if higher_is_better else -values
-    pct = v.rank(method="average", pct=True)
-    return np.ceil(pct * 5).clip(1, 5).astype("int64")
+    return pd.qcut(v.rank(method="first"), 5, labels=[1, 2, 3, 4, 5]).astype("int64")
+
+
+def rfm_agreement(profiles: pd.DataFrame) -> pd.DataFrame:
+    """Per dimension (R, F, M): share of buyers whose score equals the textbook quintile score,
+    and how many users each score holds under both. Columns: dimension, agreement_pct,
+    users_per_score, textbook_users_per_score."""
+    b = profiles[profiles["frequency"] > 0]
+    rows = []
+    if len(b) < 5:
+        return pd.DataFrame(columns=["dimension", "agreement_pct", "users_per_score", "textbook_users_per_score"])
+    for dim, col, hib in (("Recency", "recency_days", False), ("Frequency", "frequency", True),
+                          ("Monetary", "monetary", True)):
+        ours = quintile_score(b[col], hib).astype("int64")
+        book = textbook_quintiles(b[col], hib)
+        rows.append({"dimension": dim, "agreement_pct": 100 * float((ours == book).mean()),
+                     "users_per_score": " / ".join(str(int((ours == k).sum())) for k in range(1, 6)),
+                     "textbook_users_per_score": " / ".join(str(int((book == k).sum())) for k in range(1, 6))})
+    return pd.DataFrame(rows)
 
 
 def check_rfm_rules(rules: pd.DataFrame) -> list[str]:
@@ -373,9 +425,12 @@ def check_rfm_rules(rules: pd.DataFrame) -> list[str]:
 def rfm(profiles: pd.DataFrame, rules: pd.DataFrame = RFM_RULES) -> pd.DataFrame:
     """RFM scores and named segments for every user.
 
-    Buyers get r_score (5 = bought most recently), f_score (orders), m_score (revenue), the
+    Buyers get r_score (5 = bought most recently), f_score (orders), m_score (net sales: gross
+    minus returns, so a customer who returned everything scores M = 1), each by
+    :func:`quintile_score` (ties share a score, the whole 1-5 scale used), the
     string rfm_score ('545') and rfm_segment from ``rules`` on the R x F grid. Users who never
-    bought get rfm_segment 'No purchase yet' and empty scores.
+    bought get rfm_segment 'No purchase yet' and empty scores; buyers who returned 95% or more of
+    what they bought (``return_rate``) get 'Returned (nearly) everything' whatever R and F say.
 
     Returns columns: user_id, r_score, f_score, m_score, rfm_score, rfm_segment.
     """
@@ -398,6 +453,9 @@ def rfm(profiles: pd.DataFrame, rules: pd.DataFrame = RFM_RULES) -> pd.DataFrame
                 lookup[(r, f)] = str(row.segment)
     seg = [lookup.get((int(r), int(f))) if buy else NO_PURCHASE
            for r, f, buy in zip(out["r_score"].fillna(0), out["f_score"].fillna(0), buyers, strict=True)]
+    if "return_rate" in profiles:
+        returned_all = (profiles["return_rate"] >= RETURNED_ALL_RATE).fillna(False).to_numpy() & buyers.to_numpy()
+        seg = [RETURNED_ALL if r else s for s, r in zip(seg, returned_all, strict=True)]
     out["rfm_segment"] = seg
     return out
 
@@ -425,7 +483,9 @@ class LifecycleRules:
     New (first seen within ``new_days``), Never bought (seen longer, no purchase ever), Churned
     (last purchase more than ``churn_days`` ago), Silent (no activity at all within ``silent_days``), Active (within
     ``active_days``: more than ``active_views`` views and more than ``active_purchases``
-    purchases; the view condition is skipped when the data has no views), otherwise Occasional.
+    orders — distinct orders, not purchase lines; the view condition is skipped when the data has
+    no views), otherwise Occasional. :func:`suggest_lifecycle` proposes thresholds from the data's
+    own gaps between orders; :func:`lifecycle_backtest` checks them against what customers did next.
     """
 
     new_days: int = 30
@@ -446,7 +506,7 @@ class LifecycleRules:
 def lifecycle(events: pd.DataFrame, rules: LifecycleRules = LifecycleRules(),
               as_of: pd.Timestamp | None = None) -> pd.DataFrame:
     """Lifecycle stage per user. Returns columns user_id, lifecycle."""
-    from .features import default_as_of
+    from .features import default_as_of, order_keys
     rules.validate()
     as_of = default_as_of(events) if as_of is None else pd.Timestamp(as_of)
     ev = events[events["timestamp"] < as_of]
@@ -458,7 +518,9 @@ def lifecycle(events: pd.DataFrame, rules: LifecycleRules = LifecycleRules(),
     recent = ev[ev["timestamp"] >= as_of - rules.active_days * day]
     kind = recent["event"].astype("str")
     n_views = (kind == "view").groupby(recent["user_id"], observed=True).sum().reindex(first.index, fill_value=0)
-    n_buys = (kind == "purchase").groupby(recent["user_id"], observed=True).sum().reindex(first.index, fill_value=0)
+    recent_buys = recent[kind == "purchase"]
+    n_buys = (pd.Series(order_keys(recent_buys).to_numpy(), index=recent_buys.index)
+              .groupby(recent_buys["user_id"], observed=True).nunique().reindex(first.index, fill_value=0))
     has_views = (ev["event"] == "view").any()
     stage = np.select(
         [first >= as_of - rules.new_days * day,
@@ -468,6 +530,85 @@ def lifecycle(events: pd.DataFrame, rules: LifecycleRules = LifecycleRules(),
          ((n_views > rules.active_views) | (not has_views)) & (n_buys > rules.active_purchases)],
         ["New", "Never bought", "Churned", "Silent", "Active"], default="Occasional")
     return pd.DataFrame({"user_id": first.index.to_numpy(), "lifecycle": stage})
+
+
+def order_gaps(events: pd.DataFrame, as_of: pd.Timestamp | None = None) -> pd.Series:
+    """Each repeat customer's typical gap between orders, in days: (last order − first order) ÷
+    (orders − 1), one value per customer with two or more orders before ``as_of`` (so a few very
+    frequent buyers do not set the rhythm for everyone)."""
+    from .features import order_keys
+    buys = events[(events["event"] == "purchase") & events["timestamp"].notna()]
+    if as_of is not None:
+        buys = buys[buys["timestamp"] < pd.Timestamp(as_of)]
+    if buys.empty:
+        return pd.Series(dtype="float64", name="gap_days")
+    o = pd.DataFrame({"u": buys["user_id"].to_numpy(), "k": order_keys(buys).to_numpy(), "t": buys["timestamp"].to_numpy()})
+    o = o.groupby(["u", "k"], sort=False)["t"].min().reset_index().sort_values(["u", "t"], kind="stable")
+    g = o.groupby("u")["t"].agg(["min", "max", "size"])
+    g = g[g["size"] >= 2]
+    gaps = (g["max"] - g["min"]) / pd.Timedelta(days=1) / (g["size"] - 1)
+    return gaps.reset_index(drop=True).rename("gap_days")
+
+
+@dataclass(frozen=True)
+class LifecycleSuggestion:
+    """Thresholds proposed from the gaps between orders, with the figures they come from."""
+
+    rules: LifecycleRules
+    gaps: int                # repeat customers the gaps come from
+    median_gap: float | None
+    p75_gap: float | None
+    p90_gap: float | None
+    ok: bool = True
+    notes: tuple[str, ...] = ()
+
+
+def suggest_lifecycle(events: pd.DataFrame, current: LifecycleRules = LifecycleRules()) -> LifecycleSuggestion:
+    """Lifecycle thresholds from the data's own rhythm (days between a customer's orders).
+
+    Gaps are per repeat customer (:func:`order_gaps`). New and Active look back one median gap;
+    Active needs two or more orders in it (more than one); Silent is no activity for the 75th
+    percentile of gaps; Churned is no purchase for the 90th percentile (only one repeat customer in
+    ten has gaps that long, so someone silent longer is unlikely to be between orders). Views
+    thresholds are kept. With fewer than 20 repeat customers the current rules stay.
+    """
+    gaps = order_gaps(events)
+    if len(gaps) < 20:
+        return LifecycleSuggestion(current, len(gaps), None, None, None, ok=False,
+                                   notes=(f"Only {len(gaps)} repeat customers: too few to suggest thresholds",))
+    med, p75, p90 = (float(gaps.quantile(q)) for q in (0.5, 0.75, 0.9))
+    r = replace(current, new_days=max(1, round(med)), active_days=max(1, round(med)), active_purchases=1,
+                silent_days=max(1, round(p75)), churn_days=max(1, round(p90)))
+    return LifecycleSuggestion(r.validate(), len(gaps), med, p75, p90)
+
+
+def lifecycle_backtest(events: pd.DataFrame, rules: LifecycleRules = LifecycleRules(),
+                       horizon_days: int = 90) -> pd.DataFrame:
+    """What customers did next: stages as the rules would have set them ``horizon_days`` before the
+    end of the data, and the share of each stage that bought in those last days.
+
+    Columns: stage, users, bought_again (users with a purchase after the back-test date),
+    bought_again_pct, labelled_on (the back-test date). A good Churned rule has a low share; a
+    good Active rule a high one.
+    """
+    from .features import default_as_of
+    if not isinstance(horizon_days, (int, np.integer)) or not 1 <= horizon_days <= 3650:
+        raise DataError(f"The back-test horizon must be 1 to 3650 days; got {horizon_days!r}", hint="Try 90")
+    end = default_as_of(events)
+    cutoff = end - pd.Timedelta(days=int(horizon_days))
+    if events["timestamp"].min() >= cutoff:
+        raise DataError(f"The data covers less than {horizon_days} days, so there is nothing to back-test",
+                        hint="Choose a shorter horizon")
+    stages = lifecycle(events, rules, as_of=cutoff)
+    later = events[(events["event"] == "purchase") & (events["timestamp"] >= cutoff)]["user_id"].unique()
+    stages["bought"] = stages["user_id"].isin(set(later))
+    g = stages.groupby("lifecycle")["bought"].agg(["size", "sum"])
+    out = pd.DataFrame({"stage": g.index, "users": g["size"].to_numpy(), "bought_again": g["sum"].to_numpy()})
+    out["bought_again_pct"] = 100 * out["bought_again"] / out["users"]
+    order = {s: i for i, s in enumerate(LIFECYCLE_STAGES)}
+    out = out.sort_values("stage", key=lambda c: c.map(order)).reset_index(drop=True)
+    out["labelled_on"] = cutoff
+    return out
 
 
 def user_table(profiles: pd.DataFrame, clustering: Clustering | None, names: dict[int, str] | None,

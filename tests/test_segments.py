@@ -9,6 +9,7 @@ from promo_core.schema import DataError
 from promo_core.segments import (
     METHODS,
     NO_PURCHASE,
+    RETURNED_ALL,
     RFM_RULES,
     LifecycleRules,
     check_rfm_rules,
@@ -20,6 +21,7 @@ from promo_core.segments import (
     rfm,
     rules_from_json,
     rules_to_json,
+    textbook_quintiles,
 )
 
 from .conftest import SAMPLE
@@ -125,8 +127,26 @@ def test_quintile_score_by_hand_and_ties():
     assert quintile_score(pd.Series(range(1, 11))).tolist() == [1, 1, 2, 2, 3, 3, 4, 4, 5, 5]
     assert quintile_score(pd.Series(range(1, 11)), higher_is_better=False).tolist() == [5, 5, 4, 4, 3, 3, 2, 2, 1, 1]
     tied = quintile_score(pd.Series([1, 1, 1, 1, 1, 1, 2, 3, 4, 5]))
-    assert tied.tolist()[:6] == [2] * 6  # average rank 3.5 of 10 -> ceil(1.75) = 2, one score for all ties
-    assert tied.tolist()[6:] == [4, 4, 5, 5]
+    # the six ties share one score; five distinct values use the whole scale
+    assert tied.tolist() == [1, 1, 1, 1, 1, 1, 2, 3, 4, 5]
+    # ties straddling 20% and 40%: cumulative shares 0.3, 0.5, 0.6, 0.8, 1.0 -> cuts at the groups
+    # nearest 20/40/60/80%: after 1 (0.3), 2 (0.5), 3 (0.6), 4 (0.8)
+    s = quintile_score(pd.Series([1, 1, 1, 2, 2, 3, 4, 4, 5, 5]))
+    assert s.tolist() == [1, 1, 1, 2, 2, 3, 4, 4, 5, 5]
+    # three distinct values: cumulative shares 0.2, 0.6, 1.0 -> scores ceil(5 x share) = 1, 3, 5
+    assert quintile_score(pd.Series([7, 8, 8, 9, 9])).tolist() == [1, 3, 3, 5, 5]
+    # without ties it is exactly the textbook quintile score
+    v = pd.Series(np.random.default_rng(0).normal(size=500))
+    assert (quintile_score(v) == textbook_quintiles(v)).all()
+
+
+def test_rfm_net_of_returns_and_returned_everything():
+    p = pd.DataFrame({"user_id": list("abcdefghij"), "recency_days": np.arange(1.0, 11.0),
+                      "frequency": [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], "monetary": [0.0, *range(10, 100, 10)],
+                      "return_rate": [1.0, *[0.0] * 9]})
+    s = rfm(p).set_index("user_id")
+    assert s.loc["a", "m_score"] == 1 and s.loc["a", "rfm_segment"] == RETURNED_ALL
+    assert s.loc["j", "m_score"] == 5 and s.loc["b", "rfm_segment"] != RETURNED_ALL
 
 
 def test_default_rules_cover_every_cell_once():

@@ -11,7 +11,7 @@ import json
 import pandas as pd
 import streamlit as st
 
-from promo_core.features import build_profiles
+from promo_core.features import customer_profiles
 from promo_core.propensity import Propensity, fit_propensity
 from promo_core.quality import Dataset
 from promo_core.schema import DataError
@@ -31,7 +31,7 @@ SEGMENTATIONS = {"clusters": "Clusters (Segments page)", "rfm": "RFM value group
 
 @state.cached(max_entries=8)
 def profiles(key: str, _ds: Dataset) -> pd.DataFrame:
-    return build_profiles(_ds.events)
+    return customer_profiles(_ds)  # net of returns, non-product lines left out of sales
 
 
 @state.cached(max_entries=32)
@@ -149,7 +149,8 @@ def baskets(key: str, _ds: Dataset, by: str, level: str, max_basket_size: int | 
     if segment is not None:
         seg = segmentation(_ds)
         users = set(seg.loc[seg["segment"] == segment, "user_id"])
-    return make_baskets(_ds.events, by=by, level=level, max_basket_size=max_basket_size, users=users)
+    from promo_core.nonproduct import product_lines  # postage, fees etc. are not basket items (issue 12)
+    return make_baskets(product_lines(_ds.events, _ds.nonproduct), by=by, level=level, max_basket_size=max_basket_size, users=users)
 
 
 @state.cached(max_entries=16)
@@ -175,13 +176,13 @@ def rule_set(key: str, _ds: Dataset, mining: tuple, min_confidence: float, min_l
 @state.cached(max_entries=8)
 def recommender(key: str, _ds: Dataset):
     from promo_core.recommend import fit_model
-    return fit_model(_ds.events)
+    return fit_model(_ds.events, _ds.nonproduct)
 
 
 @state.cached(max_entries=8)
 def hold_out_check(key: str, _ds: Dataset, n: int):
     from promo_core.recommend import hold_out
-    return hold_out(_ds.events, n)
+    return hold_out(_ds.events, n, _ds.nonproduct)
 
 
 @state.cached(max_entries=16)

@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from promo_core.abtest import load_experiment
-from promo_core.promotions import Assumptions, Offer, baselines, evidence
+from promo_core.promotions import Assumptions, Offer, baseline_windows, baselines, evidence, segmenter
 from promo_core.quality import Dataset
 from promo_core.schema import DataError
 from promo_core.uplift import uplift_targeting
@@ -46,8 +46,29 @@ def experiment_users(ds: Dataset) -> tuple[pd.DataFrame, str] | None:
     return users, control
 
 
+def _segmenter(ds: Dataset):
+    """Re-labels customers at an earlier date under the chosen rule-based segmentation (None for clusters)."""
+    from promo_core.segments import rules_from_json
+    choice = st.session_state.get("segmentation_choice", "clusters")
+    return segmenter(choice, ds.events, returns=ds.returns, nonproduct=ds.nonproduct,
+                     rfm_rules=rules_from_json(analysis.rfm_rules_json()), lifecycle_rules=analysis.lifecycle_rules())
+
+
+def baseline_options() -> tuple[int, bool]:
+    """(earlier windows, same period last year) as set on the planner page."""
+    return int(st.session_state.get("pl_windows", 4)), bool(st.session_state.get("pl_sply", False))
+
+
 @state.cached(max_entries=8)
-def inputs(key: str, seg_key: str, _ds: Dataset, _segments: pd.DataFrame, horizon: int, margin: float):
+def windows(key: str, seg_key: str, _ds: Dataset, _segments: pd.DataFrame, horizon: int, n: int,
+            sply: bool) -> pd.DataFrame:
+    """Purchase rates per segment in the earlier windows (the seasonality chart)."""
+    return baseline_windows(_ds.events, _segments, horizon, n, _segmenter(_ds), sply, _ds.nonproduct)
+
+
+@state.cached(max_entries=8)
+def inputs(key: str, seg_key: str, _ds: Dataset, _segments: pd.DataFrame, horizon: int, margin: float,
+           n_windows: int = 4, sply: bool = False):
     """Baselines per segment and the A/B evidence (None without a matching experiment)."""
     found = experiment_users(_ds)
     control_rows = None
@@ -57,7 +78,8 @@ def inputs(key: str, seg_key: str, _ds: Dataset, _segments: pd.DataFrame, horizo
         control_rows = users[users["variant"].str.casefold() == control.casefold()][["user_id", "converted"]]
         ev = evidence(users, _segments, next(v for v in users["variant"].unique() if v.casefold() == control.casefold()),
                       margin)
-    return baselines(_ds.events, _segments, horizon, control_rows), ev
+    return baselines(_ds.events, _segments, horizon, control_rows, windows=n_windows, segment_at=_segmenter(_ds),
+                     same_period_last_year=sply, nonproduct=_ds.nonproduct), ev
 
 
 def plan() -> list[Offer]:
