@@ -6,7 +6,6 @@ import hashlib
 from dataclasses import replace
 
 import pandas as pd
-import streamlit as st
 
 from promo_core.nonproduct import detect_nonproduct, revenue_split
 from promo_core.quality import Dataset
@@ -14,12 +13,12 @@ from promo_core.quality import Dataset
 from . import state
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+@state.cached(max_entries=8)
 def nonproduct_candidates(key: str, _ds: Dataset) -> pd.DataFrame:
     return detect_nonproduct(_ds.events, _ds.returns)
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@state.cached(max_entries=16)
 def revenue(key: str, _ds: Dataset, codes: tuple[str, ...]) -> pd.DataFrame:
     return revenue_split(_ds.events, _ds.returns, codes)
 
@@ -28,12 +27,12 @@ def set_nonproduct(ds: Dataset, codes: tuple[str, ...]) -> None:
     """Make ``codes`` the non-product list of the dataset in use (a new dataset key, so every
     cached profile, rule and recommendation is recomputed without them)."""
     codes = tuple(sorted(set(codes)))
-    base = state.dataset_key().split("|np:")[0].removesuffix(":p")
+    base = state.dataset_key().split("|np:")[0].split(state.PRIVATE_MARK)[0]
     tag = hashlib.blake2b("\x1f".join(codes).encode(), digest_size=6).hexdigest()
     state.set_dataset(replace(ds, nonproduct=codes), f"{base}|np:{tag}")
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+@state.cached(max_entries=8)
 def rfm_check(key: str, _ds: Dataset) -> pd.DataFrame:
     from promo_core.segments import rfm_agreement
 
@@ -43,13 +42,13 @@ def rfm_check(key: str, _ds: Dataset) -> pd.DataFrame:
         "users_per_score": "customers per score 1-5", "textbook_users_per_score": "textbook: customers per score"})
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+@state.cached(max_entries=8)
 def lifecycle_suggestion(key: str, _ds: Dataset):
     from promo_core.segments import suggest_lifecycle
     return suggest_lifecycle(_ds.events)
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@state.cached(max_entries=16)
 def _lifecycle_check(key: str, _ds: Dataset, rules: tuple[int, ...], horizon: int) -> pd.DataFrame:
     from promo_core.segments import LifecycleRules, lifecycle_backtest
     return lifecycle_backtest(_ds.events, LifecycleRules(*rules), horizon)

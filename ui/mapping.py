@@ -15,13 +15,14 @@ from promo_core.io import RawTable
 from promo_core.kpis import summarise
 from promo_core.quality import Dataset, discount_breakdown
 from promo_core.schema import COLUMNS, MULTI_COLUMNS, line_amount, sources
+from ui.state import CACHE_TTL
 from ui.widgets import md
 
 NONE = "(none)"
 PREVIEW_ROWS = 5
 
 
-@st.cache_data(show_spinner=False, max_entries=8, ttl=3600)
+@st.cache_data(show_spinner=False, max_entries=8, ttl=CACHE_TTL)
 def inferred(key: str, _raw: RawTable) -> Inference:
     """The inference for an upload (keyed by its content, format and sheet)."""
     return infer_mapping(_raw.frame)
