@@ -104,3 +104,45 @@ def test_the_planner_page_refuses_a_hostile_plan_and_keeps_its_own():
         assert any("plan was not loaded" in e.value or "not loaded" in str(e.value) for e in at.error), name
     after = at.session_state["plan"] if "plan" in at.session_state else None
     assert str(before) == str(after)
+
+
+@pytest.fixture(scope="module")
+def sample_plan() -> dict:
+    """A valid plan for the bundled sample under RFM groups, as the planner would save it."""
+    from promo_core.features import build_profiles
+    from promo_core.quality import load_dataset
+    from promo_core.segments import rfm
+
+    from .conftest import SAMPLE
+    ds = load_dataset(SAMPLE / "events.csv.gz")
+    groups = sorted(rfm(build_profiles(ds.events))["rfm_segment"].astype(str).unique())
+    ds_id = {"name": ds.name, "users": ds.report.users, "from": ds.report.first_event, "to": ds.report.last_event}
+    plan = [Offer(g, "percent_off", 10, 0, 1.0, 0.15) for g in groups]
+    return json.loads(plan_to_json(plan, Assumptions(), ds_id, "rfm"))
+
+
+CLI_CASES = [
+    ("nan", lambda d: json.dumps(d).replace('"depth": 10,', '"depth": NaN,', 1), "NaN, which is not a number"),
+    ("deep", lambda d: "[" * 100_000 + "]" * 100_000, "nested too deeply"),
+    ("huge number", lambda d: json.dumps(d).replace('"contact_cost": 0.15', '"contact_cost": ' + "9" * 400, 1),
+     "contact cost per user must be from 0"),
+    ("string", lambda d: json.dumps(d).replace('"depth": 10,', '"depth": "10%",', 1), "must be a number"),
+    ("negative elasticity", lambda d: json.dumps({**d, "assumptions": {**d["assumptions"],
+                                                  "elasticity": {"bundle": -1}}}), "elasticity for Bundle deal"),
+    ("duplicate", lambda d: json.dumps({**d, "offers": d["offers"] + d["offers"][:1]}), "two offers for segment"),
+]
+
+
+@pytest.mark.parametrize("name,make,match", CLI_CASES, ids=[c[0] for c in CLI_CASES])
+def test_cli_plan_refuses_a_hostile_plan_file_with_exit_2(sample_plan, tmp_path, name, make, match):
+    import subprocess
+    import sys
+
+    from .conftest import ROOT
+    bad = tmp_path / "plan.json"
+    bad.write_text(make(sample_plan))
+    p = subprocess.run([sys.executable, "-m", "promo_core", "plan", "sample_data/events.csv.gz", "--segmentation",
+                        "rfm", "--plan", str(bad), "--out", str(tmp_path / "f.json")], capture_output=True,
+                       text=True, cwd=ROOT, stdin=subprocess.DEVNULL, timeout=600)
+    assert p.returncode == 2 and match in p.stderr and "Traceback" not in p.stderr, p.stderr
+    assert len(p.stderr.strip().splitlines()) == 1
