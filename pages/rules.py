@@ -48,6 +48,10 @@ with settings:
             st.info(md(f"Segments are not available for this data ({exc.what}), so the rules cover all customers."))
         if names:
             seg = st.selectbox("Segment", names, key="r_segment")
+if ds.nonproduct:
+    st.caption(md(f"{len(ds.nonproduct)} non-product codes (postage, fees, adjustments: "
+                  f"{', '.join(ds.nonproduct[:6])}{' …' if len(ds.nonproduct) > 6 else ''}) are left out of the "
+                  "baskets; review the list on the Data page."))
 try:
     b = analysis.baskets(key, ds, by, level, max_size, seg)
 except DataError as exc:

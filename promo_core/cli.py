@@ -161,6 +161,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="leave out baskets with more distinct items, and count them (default: keep every basket)")
     p.add_argument("--multi-consequent", action="store_true",
                    help="also keep rules with several items on the right-hand side")
+    p.add_argument("--keep-nonproduct", action="store_true",
+                   help="keep postage, fees, manual adjustments and other non-product lines in the baskets "
+                        "(default: left out, and the count printed)")
 
     p = sub.add_parser("abtest", help="test an experiment: significance, intervals, ROI; write report.json",
                        description="Compare every variant with the control: conversion (pooled z-test, Newcombe "
@@ -277,7 +280,14 @@ def _rules(args: argparse.Namespace) -> int:
     used, fallback = engine(args.algorithm)
     if fallback:
         print(f"promo-core: {fallback}", file=sys.stderr)
-    baskets = make_baskets(ds.events, by=args.basket, level=args.level, max_basket_size=args.max_basket_size)
+    events = ds.events
+    if ds.nonproduct and not args.keep_nonproduct:
+        from .nonproduct import product_lines
+        events = product_lines(ds.events, ds.nonproduct)
+        print(f"promo-core: {len(ds.events) - len(events):,} lines of items that are not products were left out "
+              f"of the baskets ({', '.join(ds.nonproduct[:8])}{' …' if len(ds.nonproduct) > 8 else ''}); "
+              f"--keep-nonproduct keeps them", file=sys.stderr)
+    baskets = make_baskets(events, by=args.basket, level=args.level, max_basket_size=args.max_basket_size)
     itemsets, result = mine_rules(baskets, args.min_support, args.min_confidence, args.min_lift, args.max_len,
                                   args.algorithm, single_consequent=not args.multi_consequent, test="none",
                                   flag_redundant=False)
