@@ -228,7 +228,10 @@ def datetime_share(s: pd.Series) -> tuple[float, float]:
         return 0.0, 0.0
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        parsed = pd.to_datetime(t.where(looks), errors="coerce", format="mixed")
+        try:
+            parsed = pd.to_datetime(t.where(looks), errors="coerce", format="mixed")
+        except (ValueError, OverflowError):  # mixed UTC offsets (converted to UTC when the data is read)
+            parsed = pd.to_datetime(t.where(looks), errors="coerce", format="mixed", utc=True)
     ok = parsed.notna() & looks
     clock = t[ok].str.contains(r"\d{1,2}:\d{2}")
     return float(ok.mean()), float(clock.mean()) if ok.any() else 0.0
