@@ -497,10 +497,13 @@ def _plan(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    import warnings
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
-        return COMMANDS[args.command](args)
+        with warnings.catch_warnings():  # stderr carries our one-paragraph messages, not library warnings
+            warnings.simplefilter("ignore")
+            return COMMANDS[args.command](args)
     except DataError as exc:
         print(f"promo-core: {exc}", file=sys.stderr)
         return 2

@@ -305,7 +305,7 @@ def unit_or_line(x: pd.Series, qty: pd.Series, item: pd.Series | None = None) ->
     frame = pd.DataFrame({"x": _numbers(x), "q": _numbers(qty)})
     if item is not None:
         frame["i"] = item.astype("str").to_numpy()
-    frame = frame[(frame["x"] > 0) & (frame["q"] > 0)]
+    frame = frame[(frame["x"] > 0) & (frame["q"] > 0) & np.isfinite(frame["x"]) & np.isfinite(frame["q"])]
     if len(frame) < 10:
         return None, float("nan")
     frame = frame.assign(lx=np.log(frame["x"]), lq=np.log(frame["q"]))
@@ -313,7 +313,7 @@ def unit_or_line(x: pd.Series, qty: pd.Series, item: pd.Series | None = None) ->
         g = frame.groupby("i")
         frame = frame.assign(lx=frame["lx"] - g["lx"].transform("mean"), lq=frame["lq"] - g["lq"].transform("mean"))
     var = float((frame["lq"] ** 2).sum())
-    if (frame["lq"].abs() > 1e-9).sum() < 5 or var <= 0:
+    if (frame["lq"].abs() > 1e-9).sum() < 5 or not 0 < var < np.inf:
         return None, float("nan")
     slope = float((frame["lq"] * frame["lx"]).sum() / var)
     if slope > 0.7:

@@ -98,7 +98,7 @@ def test_pseudonymise_hashes_ids():
     at.sidebar.toggle(key="pseudonymise").set_value(True).run()
     no_errors(at)
     ds = at.session_state["dataset"]
-    assert ds.pseudonymised and ds.events["user_id"].str.match(r"^u[0-9a-f]{12}$").all()
+    assert ds.pseudonymised and ds.events["user_id"].str.match(r"^u[0-9a-f]{16}$").all()
 
 
 @pytest.mark.realdata
