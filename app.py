@@ -1,10 +1,16 @@
 """PromoScope: the router and frame. Pages live in pages/; the logic lives in promo_core."""
 
-import streamlit as st
+import os
 
-from ui import gate, state
-from ui.registry import PAGES
-from ui.widgets import md
+# Before pandas loads pyarrow: Arrow allocates with malloc, whose freed memory the janitor can hand
+# back to the system after sessions end (see ui.state.use_system_allocator).
+os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
+
+import streamlit as st  # noqa: E402
+
+from ui import gate, state  # noqa: E402
+from ui.registry import PAGES  # noqa: E402
+from ui.widgets import md  # noqa: E402
 
 st.set_page_config(page_title="PromoScope", page_icon=":material/percent:", layout="wide")
 state.start_janitor()
