@@ -32,7 +32,7 @@ def browser_page():
         page.set_default_timeout(60_000)
         page.goto(url)
         wait_idle(page)
-        yield url, page
+        yield url, page, browser
         browser.close()
 
 
@@ -42,7 +42,7 @@ def sidebar_text(page) -> str:
 
 @pytest.mark.parametrize("spec", PAGES, ids=lambda p: p.title)
 def test_page_opens_without_exception(browser_page, spec):
-    url, page = browser_page
+    url, page, _ = browser_page
     page.goto(url if spec is PAGES[0] else f"{url}/{spec.url_path}")
     wait_idle(page)
     assert_no_exception(page, spec.title)
@@ -51,7 +51,9 @@ def test_page_opens_without_exception(browser_page, spec):
 
 
 def test_upload_bad_then_good_file_through_the_real_uploader(browser_page, tmp_path):
-    url, page = browser_page
+    url, _, browser = browser_page
+    page = browser.new_context().new_page(viewport={"width": 1400, "height": 2600})  # a session of its own
+    page.set_default_timeout(60_000)
     page.goto(url)
     wait_idle(page)
     assert "226,791" in sidebar_text(page)

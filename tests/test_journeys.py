@@ -116,7 +116,7 @@ def test_manager_journey(server, browser):
     assert "conversion from" in verdicts.first.inner_text()
     choose(page, "Control", "10% off")
     assert_no_exception(page, "control switch")
-    assert "control lowered conversion" in page.locator('[data-testid="stMain"]').inner_text()
+    page.locator('[data-testid="stMain"]').get_by_text("control lowered conversion").first.wait_for(timeout=180_000)
     shot(page, "5-abtest")
     with page.expect_download() as dl:
         page.get_by_role("button", name="Download report (HTML)").click()
