@@ -534,8 +534,8 @@ class RuleSet:
     notes: tuple[str, ...] = ()
 
 
-def _metrics(ant: list, con: list, s_ac: np.ndarray, s_a: np.ndarray, s_c: np.ndarray) -> pd.DataFrame:
-    """RULE_COLUMNS from the three supports, with mlxtend's formulas (no missing values)."""
+def _metrics(ant, con, s_ac: np.ndarray, s_a: np.ndarray, s_c: np.ndarray) -> dict[str, object]:
+    """RULE_COLUMNS from the three supports, with mlxtend's formulas (no missing values), as columns."""
     conf = s_ac / s_a
     lev = s_ac - s_a * s_c
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -543,39 +543,86 @@ def _metrics(ant: list, con: list, s_ac: np.ndarray, s_a: np.ndarray, s_c: np.nd
         denom = np.maximum(s_ac * (1 - s_a), s_a * (s_c - s_ac))
         zhang = np.where(denom == 0, 0, lev / denom)
         certainty = np.where(1 - s_c == 0, 0, (conf - s_c) / (1 - s_c))
-    return pd.DataFrame({"antecedents": ant, "consequents": con, "antecedent_support": s_a,
-                         "consequent_support": s_c, "support": s_ac, "confidence": conf, "lift": conf / s_c,
-                         "representativity": 1.0, "leverage": lev, "conviction": conviction,
-                         "zhangs_metric": zhang, "jaccard": s_ac / (s_a + s_c - s_ac), "certainty": certainty,
-                         "kulczynski": (conf + s_ac / s_c) / 2})
+    return {"antecedents": ant, "consequents": con, "antecedent_support": s_a,
+            "consequent_support": s_c, "support": s_ac, "confidence": conf, "lift": conf / s_c,
+            "representativity": np.ones(len(s_ac)), "leverage": lev, "conviction": conviction,
+            "zhangs_metric": zhang, "jaccard": s_ac / (s_a + s_c - s_ac), "certainty": certainty,
+            "kulczynski": (conf + s_ac / s_c) / 2}
+
+
+class _SetIndex:
+    """Itemsets of a frame as sorted rows of item ids, found by their items without a Python loop
+    per itemset. Item id = position among the one-item itemsets; an itemset of k items is keyed by
+    (row of its first k-1 items) × items + its last item, so every lookup is k-1 ``searchsorted``
+    steps over integer keys (its prefixes are frequent too, hence in the frame)."""
+
+    def __init__(self, sets: np.ndarray, lengths: np.ndarray):
+        lengths = np.asarray(lengths, dtype=np.int64)
+        self.single = np.flatnonzero(lengths == 1)  # item id -> row of its one-item itemset
+        self.m = max(len(self.single), 1)
+        item_id = {next(iter(s)): i for i, s in enumerate(sets[self.single].tolist())}
+        try:
+            ids = np.fromiter(map(item_id.__getitem__, chain.from_iterable(sets.tolist())), dtype=np.int64,
+                              count=int(lengths.sum()))
+        except KeyError:
+            raise DataError("These itemsets miss some of their single items, so rule supports cannot be looked up",
+                            hint="Make rules from all frequent itemsets, as mined, not from a filtered list") from None
+        starts = np.cumsum(lengths) - lengths
+        self.rows: dict[int, np.ndarray] = {}
+        self.items: dict[int, np.ndarray] = {}
+        self.keys: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        for k in np.unique(lengths[lengths > 0]).tolist():
+            rows = np.flatnonzero(lengths == k)
+            mat = np.sort(ids[starts[rows][:, None] + np.arange(k)], axis=1)
+            self.rows[k], self.items[k] = rows, mat
+            if k >= 2:
+                key = self.find(mat[:, :-1]) * self.m + mat[:, -1]
+                order = np.argsort(key, kind="stable")
+                self.keys[k] = (key[order], rows[order])
+
+    def find(self, mat: np.ndarray) -> np.ndarray:
+        """Frame rows of the itemsets whose sorted item ids are the rows of ``mat`` (-1: not there)."""
+        found = self.single[mat[:, 0]]
+        for c in range(1, mat.shape[1]):
+            keys, rows = self.keys.get(c + 1, (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)))
+            if not len(keys):
+                return np.full(len(mat), -1, dtype=np.int64)
+            key = found * self.m + mat[:, c]
+            pos = np.minimum(np.searchsorted(keys, key), len(keys) - 1)
+            found = np.where((found >= 0) & (keys[pos] == key), rows[pos], -1)
+        return found
 
 
 def _raw_rules(itemsets: pd.DataFrame, n_baskets: int, min_confidence: float,
-               single_consequent: bool) -> pd.DataFrame:
+               single_consequent: bool) -> dict[str, object]:
     """All rules reaching the confidence, from the itemsets alone (no second pass over the baskets,
     so a confidence or lift change never re-mines). One consequent item: every (itemset, item) pair,
     its antecedent's support looked up among the itemsets (all subsets of a frequent itemset are
-    there); several: mlxtend's ``association_rules``. Both give mlxtend's rules and metrics (tested)."""
+    there), vectorised over integer item ids (:class:`_SetIndex`); several: mlxtend's
+    ``association_rules``. Both give mlxtend's rules and metrics (tested)."""
     if not single_consequent:
         raw = association_rules(itemsets[["support", "itemsets"]], num_itemsets=n_baskets, metric="confidence",
                                 min_threshold=min_confidence)
         raw.columns = [c.replace(" ", "_") for c in raw.columns]
-        return raw
+        return {c: raw[c].to_numpy() for c in RULE_COLUMNS}
     sets = itemsets["itemsets"].to_numpy(dtype=object)
     sup = itemsets["support"].to_numpy(dtype=float)
-    lengths = itemsets["length"].to_numpy()
-    with _paused_gc():
-        index = dict(zip(sets.tolist(), range(len(sets)), strict=True))
-        single = {next(iter(x)): i for i, x in zip(np.flatnonzero(lengths == 1).tolist(), sets[lengths == 1],
-                                                      strict=True)}
-        body, head, whole = [], [], []
-        for i in np.flatnonzero(lengths >= 2).tolist():
-            whole_set = sets[i]
-            for y in whole_set:
-                body.append(index[whole_set - {y}])
-                head.append(single[y])
-                whole.append(i)
-    body, head, whole = (np.asarray(x, dtype=np.int64) for x in (body, head, whole))
+    index = _SetIndex(sets, itemsets["length"].to_numpy())
+    body, head, whole, place = [], [], [], []
+    for k, mat in index.items.items():
+        if k < 2:
+            continue
+        for j in range(k):  # the rule with the j-th item of each k-itemset on the right-hand side
+            body.append(index.find(np.delete(mat, j, axis=1)))
+            head.append(index.single[mat[:, j]])
+            whole.append(index.rows[k])
+            place.append(np.full(len(mat), j))
+    body, head, whole, place = (np.concatenate(x) for x in (body, head, whole, place))
+    if (body < 0).any():
+        raise DataError("These itemsets miss some of their subsets, so rule supports cannot be looked up",
+                        hint="Make rules from all frequent itemsets, as mined, not from a filtered list")
+    order = np.lexsort((place, whole))  # itemset by itemset, as the frame lists them
+    body, head, whole = body[order], head[order], whole[order]
     keep = sup[whole] / sup[body] >= min_confidence
     body, head, whole = body[keep], head[keep], whole[keep]
     return _metrics(sets[body], sets[head], sup[whole], sup[body], sup[head])
@@ -605,20 +652,24 @@ def make_rules(itemsets: pd.DataFrame, n_baskets: int, min_confidence: float = 0
         return RuleSet(empty, n_baskets, len(itemsets), ok=False,
                        notes=("No two items are bought together often enough at this minimum support; "
                               "lower it to see rules",))
-    raw = _raw_rules(itemsets, n_baskets, min_confidence, single_consequent)
-    raw = raw[raw["lift"] >= min_lift]
-    if raw.empty:
+    cols = _raw_rules(itemsets, n_baskets, min_confidence, single_consequent)
+    keep = np.asarray(cols["lift"]) >= min_lift
+    if not keep.any():
         return RuleSet(empty, n_baskets, len(itemsets), ok=False,
                        notes=("No rule reaches this confidence and lift; lower them to see rules",))
-    rules = raw.loc[:, RULE_COLUMNS].reset_index(drop=True)
-    rules["n_baskets"] = np.rint(rules["support"] * n_baskets).astype(int)
-    rules["redundant"] = redundant(rules) if flag_redundant else False
+    # highest lift first, then confidence; ties keep the order of the itemsets (a stable sort)
+    order = np.flatnonzero(keep)
+    order = order[np.lexsort((-np.asarray(cols["confidence"])[order], -np.asarray(cols["lift"])[order]))]
+    cols = {c: np.asarray(cols[c])[order] for c in RULE_COLUMNS}
+    cols["n_baskets"] = np.rint(cols["support"] * n_baskets).astype(int)
+    cols["redundant"] = (_redundant(cols["antecedents"], cols["consequents"], cols["confidence"]) if flag_redundant
+                         else np.zeros(len(order), dtype=bool))
     if test != "none":
-        rules["p_value"] = rule_p_values(rules, n_baskets, test)
-        rules["p_adjusted"] = multipletests(rules["p_value"], alpha=alpha, method="fdr_bh")[1]
+        cols["p_value"] = rule_p_values(cols, n_baskets, test)
+        cols["p_adjusted"] = multipletests(cols["p_value"], alpha=alpha, method="fdr_bh")[1]
     else:
-        rules["p_value"] = rules["p_adjusted"] = np.nan
-    rules = rules.sort_values(["lift", "confidence"], ascending=False, kind="stable").reset_index(drop=True)
+        cols["p_value"] = cols["p_adjusted"] = np.full(len(order), np.nan)
+    rules = pd.DataFrame(cols)
     return RuleSet(rules, n_baskets, len(itemsets))
 
 
@@ -634,12 +685,15 @@ def mine_rules(baskets: Baskets, min_support: float, min_confidence: float = 0.2
 
 def redundant(rules: pd.DataFrame) -> np.ndarray:
     """True for rules X→Y when some X'→Y (X' ⊂ X) has at least the same confidence."""
+    return _redundant(rules["antecedents"].to_numpy(dtype=object), rules["consequents"].to_numpy(dtype=object),
+                      rules["confidence"].to_numpy(dtype=float))
+
+
+def _redundant(ants: np.ndarray, cons: np.ndarray, confs: np.ndarray) -> np.ndarray:
     best: dict[tuple[frozenset, frozenset], float] = {
-        (a, c): conf for a, c, conf in zip(rules["antecedents"], rules["consequents"], rules["confidence"],
-                                            strict=True)}
-    out = np.zeros(len(rules), dtype=bool)
-    for i, (a, c, conf) in enumerate(zip(rules["antecedents"], rules["consequents"], rules["confidence"],
-                                         strict=True)):
+        (a, c): conf for a, c, conf in zip(ants.tolist(), cons.tolist(), confs.tolist(), strict=True)}
+    out = np.zeros(len(ants), dtype=bool)
+    for i, (a, c, conf) in enumerate(zip(ants.tolist(), cons.tolist(), confs.tolist(), strict=True)):
         if len(a) < 2:
             continue
         for item in a:
@@ -652,9 +706,9 @@ def redundant(rules: pd.DataFrame) -> np.ndarray:
 
 def contingency(rules: pd.DataFrame, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Basket counts (both, X only, Y only, neither) for each rule."""
-    both = np.rint(rules["support"].to_numpy() * n)
-    x = np.rint(rules["antecedent_support"].to_numpy() * n)
-    y = np.rint(rules["consequent_support"].to_numpy() * n)
+    both = np.rint(np.asarray(rules["support"], dtype=float) * n)
+    x = np.rint(np.asarray(rules["antecedent_support"], dtype=float) * n)
+    y = np.rint(np.asarray(rules["consequent_support"], dtype=float) * n)
     return both, x - both, y - both, n - x - y + both
 
 
@@ -663,7 +717,7 @@ def rule_p_values(rules: pd.DataFrame, n: int, test: str = "fisher") -> np.ndarr
     if test == "fisher":
         x, y = both + x_only, both + y_only
         return hypergeom.sf(both - 1, n, x, y)
-    out = np.empty(len(rules))
+    out = np.empty(len(both))
     for i, cells in enumerate(zip(both, x_only, y_only, neither, strict=True)):
         table = np.array(cells, dtype=float).reshape(2, 2)
         out[i] = 1.0 if (table.sum(axis=0) == 0).any() or (table.sum(axis=1) == 0).any() else \
