@@ -501,12 +501,14 @@ def mine_itemsets(baskets: Baskets, min_support: float = 0.01, max_len: int | No
         with _paused_gc():
             found = _fim.fpgrowth(tracts, target="s", supp=-work.min_count, zmin=1, report="a", **_zmax(max_len))
             code_sets, counts = (list(x) for x in zip(*found, strict=True)) if found else ([], [])
+            lengths = list(map(len, code_sets))
             sets = baskets.label_sets(code_sets)
-            del found
+            del found, code_sets
         for extra in _in_every_basket(baskets, max_len):  # pyfim leaves these out (see below)
             sets.append(extra)
             counts.append(baskets.n)
-        freq = pd.DataFrame({"support": np.asarray(counts, dtype=float) / baskets.n, "itemsets": sets})
+            lengths.append(len(extra))
+        support = np.asarray(counts, dtype=float) / baskets.n
     else:
         oh = one_hot(baskets)
         # mlxtend compares count/n >= min_support; the same threshold as the count used by pyfim
@@ -514,12 +516,17 @@ def mine_itemsets(baskets: Baskets, min_support: float = 0.01, max_len: int | No
             freq = fpgrowth(oh, min_support=min_support, use_colnames=True, max_len=max_len)
         else:
             freq = apriori(oh, min_support=min_support, use_colnames=True, max_len=max_len, low_memory=True)
-        freq["itemsets"] = freq["itemsets"].map(lambda s: frozenset(str(x) for x in s))
-    if len(freq) > MAX_ITEMSETS:
-        raise DataError(f"This minimum support yields {len(freq):,} itemsets, too many to turn into rules",
+        sets = [frozenset(str(x) for x in s) for s in freq["itemsets"]]
+        lengths = list(map(len, sets))
+        support = freq["support"].to_numpy(dtype=float)
+    if len(sets) > MAX_ITEMSETS:
+        raise DataError(f"This minimum support yields {len(sets):,} itemsets, too many to turn into rules",
                         hint=work.advice(min_support))
-    freq["length"] = np.fromiter(map(len, freq["itemsets"]), dtype=int, count=len(freq))
-    return freq.sort_values(["length", "support"], ascending=[True, False], kind="stable").reset_index(drop=True)
+    lengths = np.asarray(lengths, dtype=np.int64)
+    order = np.lexsort((-support, lengths))  # shortest first, then the most frequent (a stable sort)
+    with _paused_gc():
+        sets = np.fromiter(sets, dtype=object, count=len(sets))
+    return pd.DataFrame({"support": support[order], "itemsets": sets[order], "length": lengths[order]})
 
 
 @dataclass(frozen=True)
@@ -571,25 +578,37 @@ class _SetIndex:
         self.rows: dict[int, np.ndarray] = {}
         self.items: dict[int, np.ndarray] = {}
         self.keys: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self.prefixes: dict[int, list[np.ndarray]] = {}  # k -> rows of the first 1, 2, ..., k-1 items
         for k in np.unique(lengths[lengths > 0]).tolist():
             rows = np.flatnonzero(lengths == k)
             mat = np.sort(ids[starts[rows][:, None] + np.arange(k)], axis=1)
             self.rows[k], self.items[k] = rows, mat
             if k >= 2:
-                key = self.find(mat[:, :-1]) * self.m + mat[:, -1]
+                prefixes = [self.single[mat[:, 0]]]
+                for c in range(1, k - 1):
+                    prefixes.append(self.step(prefixes[-1], mat[:, c], c + 1))
+                key = prefixes[-1] * self.m + mat[:, -1]
                 order = np.argsort(key, kind="stable")
                 self.keys[k] = (key[order], rows[order])
+                self.prefixes[k] = prefixes
 
-    def find(self, mat: np.ndarray) -> np.ndarray:
-        """Frame rows of the itemsets whose sorted item ids are the rows of ``mat`` (-1: not there)."""
-        found = self.single[mat[:, 0]]
-        for c in range(1, mat.shape[1]):
-            keys, rows = self.keys.get(c + 1, (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)))
-            if not len(keys):
-                return np.full(len(mat), -1, dtype=np.int64)
-            key = found * self.m + mat[:, c]
-            pos = np.minimum(np.searchsorted(keys, key), len(keys) - 1)
-            found = np.where((found >= 0) & (keys[pos] == key), rows[pos], -1)
+    def step(self, found: np.ndarray, item: np.ndarray, k: int) -> np.ndarray:
+        """Rows of the k-itemsets made of the (k-1)-itemsets at rows ``found`` plus ``item`` (-1: none)."""
+        keys, rows = self.keys.get(k, (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)))
+        if not len(keys):
+            return np.full(len(found), -1, dtype=np.int64)
+        key = found * self.m + item
+        pos = np.minimum(np.searchsorted(keys, key), len(keys) - 1)
+        return np.where((found >= 0) & (keys[pos] == key), rows[pos], -1)
+
+    def without(self, k: int, j: int) -> np.ndarray:
+        """Rows of the k-itemsets with their j-th (sorted) item left out."""
+        mat = self.items[k]
+        if j == k - 1:
+            return self.prefixes[k][k - 2]
+        found = self.prefixes[k][j - 1] if j else self.single[mat[:, 1]]
+        for c in range(j + 1 if j else 2, k):
+            found = self.step(found, mat[:, c], c)
         return found
 
 
@@ -613,7 +632,7 @@ def _raw_rules(itemsets: pd.DataFrame, n_baskets: int, min_confidence: float,
         if k < 2:
             continue
         for j in range(k):  # the rule with the j-th item of each k-itemset on the right-hand side
-            body.append(index.find(np.delete(mat, j, axis=1)))
+            body.append(index.without(k, j))
             head.append(index.single[mat[:, j]])
             whole.append(index.rows[k])
             place.append(np.full(len(mat), j))
