@@ -369,8 +369,9 @@ def estimate_work(baskets: Baskets, min_support: float, max_len: int | None = No
     f = int(frequent.sum())
     if f < 2 or n == 0:
         return WorkEstimate(n, len(counts), f, 0, baskets.largest, mc, min(f, 1), max_len)
-    m = baskets.matrix()[:, np.flatnonzero(frequent)].astype(np.int32)
-    per_basket = np.diff(m.indptr).astype(np.int64)
+    # frequent items per basket, from the codes (no matrix unless the pair table is needed)
+    held = np.concatenate(([0], np.cumsum(frequent[baskets.codes], dtype=np.int64)))
+    per_basket = held[baskets.indptr[1:]] - held[baskets.indptr[:-1]]
     # the longest itemset that min-count baskets can all contain
     longest = int(np.sort(per_basket)[::-1][mc - 1]) if mc <= n else 0
     full = int((counts == n).sum())  # items in every basket: all their subsets are frequent
@@ -383,6 +384,7 @@ def estimate_work(baskets: Baskets, min_support: float, max_len: int | None = No
         # too many pairs even to count them: stop before the pair table is built
         return WorkEstimate(n, len(counts), f, min(occurrences, f * (f - 1) // 2), baskets.largest, mc, longest,
                             max_len)
+    m = baskets.matrix()[:, np.flatnonzero(frequent)].astype(np.int32)
     co = sp.triu(m.T @ m, k=1).tocsr()
     frequent_pair = co.data >= mc
     pairs = int(frequent_pair.sum())
