@@ -168,6 +168,12 @@ def _from_pairs(basket_code: np.ndarray, item_code: np.ndarray, n_baskets: int, 
     scipy; baskets above ``max_basket_size`` dropped. Returns indptr, codes, kept basket rows, dropped."""
     m = sp.csr_matrix((np.ones(len(item_code), dtype=np.int32), (basket_code, item_code)),
                       shape=(n_baskets, len(items)))
+    return _kept(m, max_basket_size)
+
+
+def _kept(m: sp.csr_matrix, max_basket_size: int | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """(indptr, codes, kept rows, dropped) of a basket × item CSR matrix: items sorted and merged,
+    empty baskets and (when asked) baskets above ``max_basket_size`` left out."""
     m.sum_duplicates()
     sizes = np.diff(m.indptr)
     keep = sizes > 0
@@ -276,9 +282,10 @@ def baskets_from_lists(baskets: list[list[object]], max_basket_size: int | None 
     code, uniq = pd.factorize(flat)
     as_text = np.array([str(u) for u in uniq], dtype=object)
     text_code, items = pd.factorize(as_text)
-    row = np.repeat(np.arange(len(baskets)), lengths)
-    indptr, codes, _rows, dropped = _from_pairs(row, text_code[code] if len(code) else code, len(baskets),
-                                                np.asarray(items, dtype=object), max_basket_size)
+    # the lines are already grouped by basket: CSR straight from the lengths (no COO step)
+    m = sp.csr_matrix((np.ones(len(code), dtype=np.int32), text_code[code] if len(code) else code,
+                       np.concatenate(([0], np.cumsum(lengths)))), shape=(len(baskets), len(items)))
+    indptr, codes, _rows, dropped = _kept(m, max_basket_size)
     return Baskets(indptr, codes, np.asarray(items, dtype=object), by="given", level="item", n_oversized=dropped,
                    n_single=int((np.diff(indptr) == 1).sum()), max_basket_size=max_basket_size)
 
