@@ -168,6 +168,12 @@ def _from_pairs(basket_code: np.ndarray, item_code: np.ndarray, n_baskets: int, 
     scipy; baskets above ``max_basket_size`` dropped. Returns indptr, codes, kept basket rows, dropped."""
     m = sp.csr_matrix((np.ones(len(item_code), dtype=np.int32), (basket_code, item_code)),
                       shape=(n_baskets, len(items)))
+    return _kept(m, max_basket_size)
+
+
+def _kept(m: sp.csr_matrix, max_basket_size: int | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """(indptr, codes, kept rows, dropped) of a basket × item CSR matrix: items sorted and merged,
+    empty baskets and (when asked) baskets above ``max_basket_size`` left out."""
     m.sum_duplicates()
     sizes = np.diff(m.indptr)
     keep = sizes > 0
@@ -276,9 +282,10 @@ def baskets_from_lists(baskets: list[list[object]], max_basket_size: int | None 
     code, uniq = pd.factorize(flat)
     as_text = np.array([str(u) for u in uniq], dtype=object)
     text_code, items = pd.factorize(as_text)
-    row = np.repeat(np.arange(len(baskets)), lengths)
-    indptr, codes, _rows, dropped = _from_pairs(row, text_code[code] if len(code) else code, len(baskets),
-                                                np.asarray(items, dtype=object), max_basket_size)
+    # the lines are already grouped by basket: CSR straight from the lengths (no COO step)
+    m = sp.csr_matrix((np.ones(len(code), dtype=np.int32), text_code[code] if len(code) else code,
+                       np.concatenate(([0], np.cumsum(lengths)))), shape=(len(baskets), len(items)))
+    indptr, codes, _rows, dropped = _kept(m, max_basket_size)
     return Baskets(indptr, codes, np.asarray(items, dtype=object), by="given", level="item", n_oversized=dropped,
                    n_single=int((np.diff(indptr) == 1).sum()), max_basket_size=max_basket_size)
 
@@ -369,8 +376,9 @@ def estimate_work(baskets: Baskets, min_support: float, max_len: int | None = No
     f = int(frequent.sum())
     if f < 2 or n == 0:
         return WorkEstimate(n, len(counts), f, 0, baskets.largest, mc, min(f, 1), max_len)
-    m = baskets.matrix()[:, np.flatnonzero(frequent)].astype(np.int32)
-    per_basket = np.diff(m.indptr).astype(np.int64)
+    # frequent items per basket, from the codes (no matrix unless the pair table is needed)
+    held = np.concatenate(([0], np.cumsum(frequent[baskets.codes], dtype=np.int64)))
+    per_basket = held[baskets.indptr[1:]] - held[baskets.indptr[:-1]]
     # the longest itemset that min-count baskets can all contain
     longest = int(np.sort(per_basket)[::-1][mc - 1]) if mc <= n else 0
     full = int((counts == n).sum())  # items in every basket: all their subsets are frequent
@@ -383,6 +391,7 @@ def estimate_work(baskets: Baskets, min_support: float, max_len: int | None = No
         # too many pairs even to count them: stop before the pair table is built
         return WorkEstimate(n, len(counts), f, min(occurrences, f * (f - 1) // 2), baskets.largest, mc, longest,
                             max_len)
+    m = baskets.matrix()[:, np.flatnonzero(frequent)].astype(np.int32)
     co = sp.triu(m.T @ m, k=1).tocsr()
     frequent_pair = co.data >= mc
     pairs = int(frequent_pair.sum())
@@ -501,12 +510,14 @@ def mine_itemsets(baskets: Baskets, min_support: float = 0.01, max_len: int | No
         with _paused_gc():
             found = _fim.fpgrowth(tracts, target="s", supp=-work.min_count, zmin=1, report="a", **_zmax(max_len))
             code_sets, counts = (list(x) for x in zip(*found, strict=True)) if found else ([], [])
+            lengths = list(map(len, code_sets))
             sets = baskets.label_sets(code_sets)
-            del found
+            del found, code_sets
         for extra in _in_every_basket(baskets, max_len):  # pyfim leaves these out (see below)
             sets.append(extra)
             counts.append(baskets.n)
-        freq = pd.DataFrame({"support": np.asarray(counts, dtype=float) / baskets.n, "itemsets": sets})
+            lengths.append(len(extra))
+        support = np.asarray(counts, dtype=float) / baskets.n
     else:
         oh = one_hot(baskets)
         # mlxtend compares count/n >= min_support; the same threshold as the count used by pyfim
@@ -514,12 +525,17 @@ def mine_itemsets(baskets: Baskets, min_support: float = 0.01, max_len: int | No
             freq = fpgrowth(oh, min_support=min_support, use_colnames=True, max_len=max_len)
         else:
             freq = apriori(oh, min_support=min_support, use_colnames=True, max_len=max_len, low_memory=True)
-        freq["itemsets"] = freq["itemsets"].map(lambda s: frozenset(str(x) for x in s))
-    if len(freq) > MAX_ITEMSETS:
-        raise DataError(f"This minimum support yields {len(freq):,} itemsets, too many to turn into rules",
+        sets = [frozenset(str(x) for x in s) for s in freq["itemsets"]]
+        lengths = list(map(len, sets))
+        support = freq["support"].to_numpy(dtype=float)
+    if len(sets) > MAX_ITEMSETS:
+        raise DataError(f"This minimum support yields {len(sets):,} itemsets, too many to turn into rules",
                         hint=work.advice(min_support))
-    freq["length"] = np.fromiter(map(len, freq["itemsets"]), dtype=int, count=len(freq))
-    return freq.sort_values(["length", "support"], ascending=[True, False], kind="stable").reset_index(drop=True)
+    lengths = np.asarray(lengths, dtype=np.int64)
+    order = np.lexsort((-support, lengths))  # shortest first, then the most frequent (a stable sort)
+    with _paused_gc():
+        sets = np.fromiter(sets, dtype=object, count=len(sets))
+    return pd.DataFrame({"support": support[order], "itemsets": sets[order], "length": lengths[order]})
 
 
 @dataclass(frozen=True)
@@ -534,8 +550,8 @@ class RuleSet:
     notes: tuple[str, ...] = ()
 
 
-def _metrics(ant: list, con: list, s_ac: np.ndarray, s_a: np.ndarray, s_c: np.ndarray) -> pd.DataFrame:
-    """RULE_COLUMNS from the three supports, with mlxtend's formulas (no missing values)."""
+def _metrics(ant, con, s_ac: np.ndarray, s_a: np.ndarray, s_c: np.ndarray) -> dict[str, object]:
+    """RULE_COLUMNS from the three supports, with mlxtend's formulas (no missing values), as columns."""
     conf = s_ac / s_a
     lev = s_ac - s_a * s_c
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -543,39 +559,98 @@ def _metrics(ant: list, con: list, s_ac: np.ndarray, s_a: np.ndarray, s_c: np.nd
         denom = np.maximum(s_ac * (1 - s_a), s_a * (s_c - s_ac))
         zhang = np.where(denom == 0, 0, lev / denom)
         certainty = np.where(1 - s_c == 0, 0, (conf - s_c) / (1 - s_c))
-    return pd.DataFrame({"antecedents": ant, "consequents": con, "antecedent_support": s_a,
-                         "consequent_support": s_c, "support": s_ac, "confidence": conf, "lift": conf / s_c,
-                         "representativity": 1.0, "leverage": lev, "conviction": conviction,
-                         "zhangs_metric": zhang, "jaccard": s_ac / (s_a + s_c - s_ac), "certainty": certainty,
-                         "kulczynski": (conf + s_ac / s_c) / 2})
+    return {"antecedents": ant, "consequents": con, "antecedent_support": s_a,
+            "consequent_support": s_c, "support": s_ac, "confidence": conf, "lift": conf / s_c,
+            "representativity": np.ones(len(s_ac)), "leverage": lev, "conviction": conviction,
+            "zhangs_metric": zhang, "jaccard": s_ac / (s_a + s_c - s_ac), "certainty": certainty,
+            "kulczynski": (conf + s_ac / s_c) / 2}
+
+
+class _SetIndex:
+    """Itemsets of a frame as sorted rows of item ids, found by their items without a Python loop
+    per itemset. Item id = position among the one-item itemsets; an itemset of k items is keyed by
+    (row of its first k-1 items) × items + its last item, so every lookup is k-1 ``searchsorted``
+    steps over integer keys (its prefixes are frequent too, hence in the frame)."""
+
+    def __init__(self, sets: np.ndarray, lengths: np.ndarray):
+        lengths = np.asarray(lengths, dtype=np.int64)
+        self.single = np.flatnonzero(lengths == 1)  # item id -> row of its one-item itemset
+        self.m = max(len(self.single), 1)
+        item_id = {next(iter(s)): i for i, s in enumerate(sets[self.single].tolist())}
+        try:
+            ids = np.fromiter(map(item_id.__getitem__, chain.from_iterable(sets.tolist())), dtype=np.int64,
+                              count=int(lengths.sum()))
+        except KeyError:
+            raise DataError("These itemsets miss some of their single items, so rule supports cannot be looked up",
+                            hint="Make rules from all frequent itemsets, as mined, not from a filtered list") from None
+        starts = np.cumsum(lengths) - lengths
+        self.rows: dict[int, np.ndarray] = {}
+        self.items: dict[int, np.ndarray] = {}
+        self.keys: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self.prefixes: dict[int, list[np.ndarray]] = {}  # k -> rows of the first 1, 2, ..., k-1 items
+        for k in np.unique(lengths[lengths > 0]).tolist():
+            rows = np.flatnonzero(lengths == k)
+            mat = np.sort(ids[starts[rows][:, None] + np.arange(k)], axis=1)
+            self.rows[k], self.items[k] = rows, mat
+            if k >= 2:
+                prefixes = [self.single[mat[:, 0]]]
+                for c in range(1, k - 1):
+                    prefixes.append(self.step(prefixes[-1], mat[:, c], c + 1))
+                key = prefixes[-1] * self.m + mat[:, -1]
+                order = np.argsort(key, kind="stable")
+                self.keys[k] = (key[order], rows[order])
+                self.prefixes[k] = prefixes
+
+    def step(self, found: np.ndarray, item: np.ndarray, k: int) -> np.ndarray:
+        """Rows of the k-itemsets made of the (k-1)-itemsets at rows ``found`` plus ``item`` (-1: none)."""
+        keys, rows = self.keys.get(k, (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)))
+        if not len(keys):
+            return np.full(len(found), -1, dtype=np.int64)
+        key = found * self.m + item
+        pos = np.minimum(np.searchsorted(keys, key), len(keys) - 1)
+        return np.where((found >= 0) & (keys[pos] == key), rows[pos], -1)
+
+    def without(self, k: int, j: int) -> np.ndarray:
+        """Rows of the k-itemsets with their j-th (sorted) item left out."""
+        mat = self.items[k]
+        if j == k - 1:
+            return self.prefixes[k][k - 2]
+        found = self.prefixes[k][j - 1] if j else self.single[mat[:, 1]]
+        for c in range(j + 1 if j else 2, k):
+            found = self.step(found, mat[:, c], c)
+        return found
 
 
 def _raw_rules(itemsets: pd.DataFrame, n_baskets: int, min_confidence: float,
-               single_consequent: bool) -> pd.DataFrame:
+               single_consequent: bool) -> dict[str, object]:
     """All rules reaching the confidence, from the itemsets alone (no second pass over the baskets,
     so a confidence or lift change never re-mines). One consequent item: every (itemset, item) pair,
     its antecedent's support looked up among the itemsets (all subsets of a frequent itemset are
-    there); several: mlxtend's ``association_rules``. Both give mlxtend's rules and metrics (tested)."""
+    there), vectorised over integer item ids (:class:`_SetIndex`); several: mlxtend's
+    ``association_rules``. Both give mlxtend's rules and metrics (tested)."""
     if not single_consequent:
         raw = association_rules(itemsets[["support", "itemsets"]], num_itemsets=n_baskets, metric="confidence",
                                 min_threshold=min_confidence)
         raw.columns = [c.replace(" ", "_") for c in raw.columns]
-        return raw
+        return {c: raw[c].to_numpy() for c in RULE_COLUMNS}
     sets = itemsets["itemsets"].to_numpy(dtype=object)
     sup = itemsets["support"].to_numpy(dtype=float)
-    lengths = itemsets["length"].to_numpy()
-    with _paused_gc():
-        index = dict(zip(sets.tolist(), range(len(sets)), strict=True))
-        single = {next(iter(x)): i for i, x in zip(np.flatnonzero(lengths == 1).tolist(), sets[lengths == 1],
-                                                      strict=True)}
-        body, head, whole = [], [], []
-        for i in np.flatnonzero(lengths >= 2).tolist():
-            whole_set = sets[i]
-            for y in whole_set:
-                body.append(index[whole_set - {y}])
-                head.append(single[y])
-                whole.append(i)
-    body, head, whole = (np.asarray(x, dtype=np.int64) for x in (body, head, whole))
+    index = _SetIndex(sets, itemsets["length"].to_numpy())
+    body, head, whole, place = [], [], [], []
+    for k, mat in index.items.items():
+        if k < 2:
+            continue
+        for j in range(k):  # the rule with the j-th item of each k-itemset on the right-hand side
+            body.append(index.without(k, j))
+            head.append(index.single[mat[:, j]])
+            whole.append(index.rows[k])
+            place.append(np.full(len(mat), j))
+    body, head, whole, place = (np.concatenate(x) for x in (body, head, whole, place))
+    if (body < 0).any():
+        raise DataError("These itemsets miss some of their subsets, so rule supports cannot be looked up",
+                        hint="Make rules from all frequent itemsets, as mined, not from a filtered list")
+    order = np.lexsort((place, whole))  # itemset by itemset, as the frame lists them
+    body, head, whole = body[order], head[order], whole[order]
     keep = sup[whole] / sup[body] >= min_confidence
     body, head, whole = body[keep], head[keep], whole[keep]
     return _metrics(sets[body], sets[head], sup[whole], sup[body], sup[head])
@@ -605,20 +680,24 @@ def make_rules(itemsets: pd.DataFrame, n_baskets: int, min_confidence: float = 0
         return RuleSet(empty, n_baskets, len(itemsets), ok=False,
                        notes=("No two items are bought together often enough at this minimum support; "
                               "lower it to see rules",))
-    raw = _raw_rules(itemsets, n_baskets, min_confidence, single_consequent)
-    raw = raw[raw["lift"] >= min_lift]
-    if raw.empty:
+    cols = _raw_rules(itemsets, n_baskets, min_confidence, single_consequent)
+    keep = np.asarray(cols["lift"]) >= min_lift
+    if not keep.any():
         return RuleSet(empty, n_baskets, len(itemsets), ok=False,
                        notes=("No rule reaches this confidence and lift; lower them to see rules",))
-    rules = raw.loc[:, RULE_COLUMNS].reset_index(drop=True)
-    rules["n_baskets"] = np.rint(rules["support"] * n_baskets).astype(int)
-    rules["redundant"] = redundant(rules) if flag_redundant else False
+    # highest lift first, then confidence; ties keep the order of the itemsets (a stable sort)
+    order = np.flatnonzero(keep)
+    order = order[np.lexsort((-np.asarray(cols["confidence"])[order], -np.asarray(cols["lift"])[order]))]
+    cols = {c: np.asarray(cols[c])[order] for c in RULE_COLUMNS}
+    cols["n_baskets"] = np.rint(cols["support"] * n_baskets).astype(int)
+    cols["redundant"] = (_redundant(cols["antecedents"], cols["consequents"], cols["confidence"]) if flag_redundant
+                         else np.zeros(len(order), dtype=bool))
     if test != "none":
-        rules["p_value"] = rule_p_values(rules, n_baskets, test)
-        rules["p_adjusted"] = multipletests(rules["p_value"], alpha=alpha, method="fdr_bh")[1]
+        cols["p_value"] = rule_p_values(cols, n_baskets, test)
+        cols["p_adjusted"] = multipletests(cols["p_value"], alpha=alpha, method="fdr_bh")[1]
     else:
-        rules["p_value"] = rules["p_adjusted"] = np.nan
-    rules = rules.sort_values(["lift", "confidence"], ascending=False, kind="stable").reset_index(drop=True)
+        cols["p_value"] = cols["p_adjusted"] = np.full(len(order), np.nan)
+    rules = pd.DataFrame(cols)
     return RuleSet(rules, n_baskets, len(itemsets))
 
 
@@ -634,12 +713,15 @@ def mine_rules(baskets: Baskets, min_support: float, min_confidence: float = 0.2
 
 def redundant(rules: pd.DataFrame) -> np.ndarray:
     """True for rules X→Y when some X'→Y (X' ⊂ X) has at least the same confidence."""
+    return _redundant(rules["antecedents"].to_numpy(dtype=object), rules["consequents"].to_numpy(dtype=object),
+                      rules["confidence"].to_numpy(dtype=float))
+
+
+def _redundant(ants: np.ndarray, cons: np.ndarray, confs: np.ndarray) -> np.ndarray:
     best: dict[tuple[frozenset, frozenset], float] = {
-        (a, c): conf for a, c, conf in zip(rules["antecedents"], rules["consequents"], rules["confidence"],
-                                            strict=True)}
-    out = np.zeros(len(rules), dtype=bool)
-    for i, (a, c, conf) in enumerate(zip(rules["antecedents"], rules["consequents"], rules["confidence"],
-                                         strict=True)):
+        (a, c): conf for a, c, conf in zip(ants.tolist(), cons.tolist(), confs.tolist(), strict=True)}
+    out = np.zeros(len(ants), dtype=bool)
+    for i, (a, c, conf) in enumerate(zip(ants.tolist(), cons.tolist(), confs.tolist(), strict=True)):
         if len(a) < 2:
             continue
         for item in a:
@@ -652,9 +734,9 @@ def redundant(rules: pd.DataFrame) -> np.ndarray:
 
 def contingency(rules: pd.DataFrame, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Basket counts (both, X only, Y only, neither) for each rule."""
-    both = np.rint(rules["support"].to_numpy() * n)
-    x = np.rint(rules["antecedent_support"].to_numpy() * n)
-    y = np.rint(rules["consequent_support"].to_numpy() * n)
+    both = np.rint(np.asarray(rules["support"], dtype=float) * n)
+    x = np.rint(np.asarray(rules["antecedent_support"], dtype=float) * n)
+    y = np.rint(np.asarray(rules["consequent_support"], dtype=float) * n)
     return both, x - both, y - both, n - x - y + both
 
 
@@ -663,7 +745,7 @@ def rule_p_values(rules: pd.DataFrame, n: int, test: str = "fisher") -> np.ndarr
     if test == "fisher":
         x, y = both + x_only, both + y_only
         return hypergeom.sf(both - 1, n, x, y)
-    out = np.empty(len(rules))
+    out = np.empty(len(both))
     for i, cells in enumerate(zip(both, x_only, y_only, neither, strict=True)):
         table = np.array(cells, dtype=float).reshape(2, 2)
         out[i] = 1.0 if (table.sum(axis=0) == 0).any() or (table.sum(axis=1) == 0).any() else \

@@ -199,3 +199,44 @@ def test_online_retail_basket_counts(online_retail):
     b = make_baskets(online_retail.events, max_basket_size=10_000)
     assert b.n == 18_532  # invoices left after cleaning
     assert math.isclose(sum(map(len, b.baskets)) / b.n, 21.0, rel_tol=0.05)
+
+
+def test_rules_by_brute_force_on_random_baskets():
+    """The vectorised single-consequent rules (integer item ids, prefix lookups) against a plain
+    count over the baskets: every (itemset, item) pair, supports counted directly."""
+    from itertools import combinations
+    rng = np.random.default_rng(7)
+    lists = [sorted({f"i{v}" for v in rng.integers(0, 12, rng.integers(1, 7))}) for _ in range(300)]
+    b = baskets_from_lists(lists)
+    f = mine_itemsets(b, 0.02)
+    got = make_rules(f, b.n, 0.3, 0.0, test="none").rules
+    sets = [frozenset(x) for x in lists]
+
+    def support(s):
+        return sum(s <= x for x in sets) / len(sets)
+    want = {}
+    items = sorted({i for x in lists for i in x})
+    for k in range(2, 7):
+        for combo in combinations(items, k):
+            whole = frozenset(combo)
+            s_ac = support(whole)
+            if s_ac < 0.02:
+                continue
+            for y in combo:
+                conf = s_ac / support(whole - {y})
+                if conf >= 0.3:
+                    want[(whole - {y}, frozenset({y}))] = (s_ac, conf, conf / support(frozenset({y})))
+    assert len(got) == len(want) > 50
+    for r in got.itertuples(index=False):
+        s_ac, conf, lift = want[(r.antecedents, r.consequents)]
+        assert (r.support, r.confidence, r.lift) == pytest.approx((s_ac, conf, lift), rel=1e-12)
+    lifts = got["lift"].to_numpy()
+    assert (np.diff(lifts) <= 1e-12).all()  # highest lift first
+
+
+def test_rules_need_every_subset_of_each_itemset():
+    f = pd.DataFrame({"support": [0.5, 0.4, 0.3, 0.2],
+                      "itemsets": [frozenset({"a"}), frozenset({"b"}), frozenset({"c"}), frozenset({"a", "b", "c"})],
+                      "length": [1, 1, 1, 3]})
+    with pytest.raises(DataError, match="subsets"):
+        make_rules(f, 10, 0.1, 0.0)
