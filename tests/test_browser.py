@@ -52,7 +52,7 @@ def test_page_opens_without_exception(browser_page, spec):
 
 def test_upload_bad_then_good_file_through_the_real_uploader(browser_page, tmp_path):
     url, _, browser = browser_page
-    page = browser.new_context().new_page(viewport={"width": 1400, "height": 2600})  # a session of its own
+    page = browser.new_context(viewport={"width": 1400, "height": 2600}).new_page()  # a session of its own
     page.set_default_timeout(60_000)
     page.goto(url)
     wait_idle(page)
