@@ -130,3 +130,28 @@ def campaign_brief_html(title: str, forecast: pd.DataFrame, assumptions: dict, c
             "</th><th>Expected profit</th><th>Range</th><th>Based on</th></tr>" + lines + "</table>"
             "<h2>Assumptions</h2><ul>" + "".join(f"<li>{esc(str(k))}: {esc(str(v))}</li>" for k, v in assumptions.items())
             + "</ul>" + "".join(f"<p>{esc(n)}</p>" for n in notes) + "</body></html>")
+
+
+def revenue_frame(comps) -> pd.DataFrame:
+    """Revenue per user and per buyer for each comparison: differences, Welch and bootstrap intervals, p."""
+    def span(ci) -> str:
+        return "" if ci is None else f"{ci.low:,.2f} to {ci.high:,.2f}"
+    return pd.DataFrame([{"treatment": x.treatment, "revenue per user: difference": x.revenue_diff,
+                          "Welch interval": span(x.revenue_ci), "Welch p": x.revenue_p,
+                          "bootstrap interval": span(x.revenue_bootstrap_ci),
+                          "revenue per buyer: difference": x.buyer_diff, "per-buyer p": x.buyer_p} for x in comps])
+
+
+def cuped_frame(cu) -> pd.DataFrame:
+    """CUPED-adjusted revenue differences, one row per treatment."""
+    return pd.DataFrame([{"treatment": x.treatment, "adjusted revenue difference": x.revenue_diff,
+                          "interval": f"{x.revenue_ci.low:,.2f} to {x.revenue_ci.high:,.2f}", "p": x.revenue_p}
+                         for x in cu.comparisons])
+
+
+def sample_size_reading(n_arm: int, arms: int, days: int, daily: int, n_control: int, mde: float) -> str:
+    """The planning tab's sentence: users per arm, days, and the smallest lift this test could detect."""
+    detectable = ("was beyond a rate of 100% (no rise was detectable)." if mde == float("inf")
+                  else f"was {mde:+.0%}.")
+    return (f"**{n_arm:,} users per arm** ({n_arm * arms:,} in all) — about **{days} days** at {daily:,} users a "
+            f"day. With the {n_control:,} users per arm of this test, the smallest detectable lift {detectable}")

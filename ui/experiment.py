@@ -150,3 +150,122 @@ def metrics_tab(run) -> None:
                f"guardrails form a second family of {fams.get('guardrail', 0)} (treatments × guardrails), adjusted "
                f"with {run.adjust}. Ratio metrics use the delta method; guardrails with a margin are one-sided "
                "non-inferiority tests.")
+
+
+def srm_notice(srm, variant_col: str, arm_chosen: bool) -> None:
+    """The sample-ratio check: blocks (until acknowledged) when the user chose or named the arm column, a
+    warning beside the results when the column was only guessed."""
+    from promo_core.abtest import format_p
+
+    from .widgets import md
+    if not srm.mismatch:
+        st.caption(f"Sample ratio check passed ({format_p(srm.p_value)} against the planned split).")
+        return
+    msg = (f"Sample ratio mismatch (chi-square {format_p(srm.p_value)}) in {md(variant_col)}: the arms did not get "
+           "their planned share of users, so randomisation may be broken and every result below may be biased.")
+    if not arm_chosen:
+        st.warning(msg + " This column was guessed: if it is not the arm column, change it under Columns.",
+                   icon=":material/warning:")
+        return
+    st.error(msg + " Find the cause first.", icon=":material/block:")
+    if not st.checkbox("I understand; show the results anyway", key="ab_srm_ack"):
+        st.stop()
+
+
+def revenue_tab(exp, comps) -> None:
+    from promo_core.report import revenue_frame
+    if not exp.has_revenue:
+        st.info("Choose a revenue column to compare revenue per user.")
+        return
+    st.dataframe(revenue_frame(comps).round(4), hide_index=True, width="stretch")
+    st.caption("The bootstrap interval (2,000 resamples) checks the Welch interval when a few big spenders "
+               "dominate; if they disagree, cap revenue above.")
+
+
+def bayes_tab(table: pd.DataFrame) -> None:
+    st.dataframe(table[["treatment", "chance_to_beat", "expected_loss"]].round(5), hide_index=True, width="stretch")
+    st.caption("Chance to beat control: the probability, with flat Beta(1, 1) priors, that the treatment's true "
+               "conversion rate is higher. It is not 1 − p. Expected loss: conversion given up on average if the "
+               "treatment is in fact worse.")
+
+
+def roi_tab(rois, currency: str) -> None:
+    from promo_core import charts
+    st.dataframe(pd.DataFrame([r.to_dict() for r in rois]).drop(columns=["notes"]), hide_index=True, width="stretch")
+    for r in rois:
+        if r.incremental_profit is not None:
+            st.plotly_chart(charts.fig_profit_waterfall(r, currency), key=f"wf_{r.treatment}")
+
+
+def segments_tab(exp, control: str, alpha: float) -> None:
+    from promo_core import charts
+    from promo_core.abtest import by_segment
+    users = exp.users.columns if exp.users is not None else []
+    seg_cols = [c.removeprefix("segment:") for c in users if c.startswith("segment:")]
+    if not seg_cols:
+        st.info("Choose a segment column (or load user-level results whose user ids match the dataset).")
+        return
+    seg = by_segment(exp, control, st.selectbox("Break down by", seg_cols, key="ab_segcol"), alpha)
+    st.warning("Segment results are exploratory: with many segments some differences appear by chance. "
+               "Confirm a segment finding with its own test before acting on it.", icon=":material/science:")
+    for t in seg["treatment"].unique():
+        d = seg[seg["treatment"] == t].rename(columns={"ci_low": "low", "ci_high": "high"})
+        st.plotly_chart(charts.fig_lift_forest(d, "segment", "abs_diff", title=f"{t}: conversion change by segment "
+                                               "(percentage points)"), key=f"seg_{t}")
+    st.dataframe(seg.round(4), hide_index=True, width="stretch")
+
+
+def cuped_tab(exp, control: str, alpha: float) -> None:
+    from promo_core.abtest import cuped
+    from promo_core.report import cuped_frame
+    if not exp.has_pre or not exp.has_revenue:
+        st.info("Choose a revenue column and a pre-period metric to reduce variance (CUPED).")
+        return
+    cu = cuped(exp, control, alpha)
+    st.metric("Variance removed", f"{100 * cu.variance_saved:.0f}%", help=f"θ = {cu.theta:.4f}")
+    st.dataframe(cuped_frame(cu), hide_index=True, width="stretch")
+
+
+def planning_tab(exp, control: str, alpha: float) -> None:
+    from promo_core.abtest import days_needed, mde_conversion, sample_size_conversion
+    from promo_core.report import sample_size_reading
+    from promo_core.schema import DataError
+
+    from .widgets import show_error
+    c = st.columns(4)
+    base = c[0].number_input("Baseline conversion (%)", 0.1, 99.0, round(100 * exp.variants[control].rate, 2) or 5.0) / 100
+    lift = c[1].number_input("Lift to detect (%)", 1.0, 500.0, 10.0) / 100
+    power = c[2].selectbox("Power", [0.8, 0.9], format_func=lambda x: f"{x:.0%}")
+    daily = c[3].number_input("Users entering the test per day", 1, 10_000_000, 1000)
+    try:
+        n_arm = sample_size_conversion(base, lift, alpha, power)
+        n_control = exp.variants[control].n
+        st.markdown(sample_size_reading(n_arm, len(exp.variants), days_needed(n_arm, len(exp.variants), daily), daily,
+                                        n_control, mde_conversion(base, n_control, alpha, power)))
+    except DataError as exc:
+        show_error(exc)
+
+
+def mark_set(flag: str):
+    """An on_change callback that records the user set a widget (so its value is no longer 'the default')."""
+    return lambda: st.session_state.__setitem__(flag, True)
+
+
+def column_roles(frame: pd.DataFrame, name: str, guess: dict, aggregated: bool) -> dict:
+    """The Columns expander: which column plays which role (pre-filled with the inferred guess)."""
+    cols = ["", *map(str, frame.columns)]
+    with st.expander("Columns" + (" (aggregated file: one row per variant)" if aggregated else ""), icon=":material/view_column:"):
+        c = st.columns(4)
+        arm_default = guess.get("variant") or cols[1]
+        roles = {"variant": c[0].selectbox("Arms (variant)", cols[1:], index=cols[1:].index(arm_default),
+                                           key=f"ab_var_{name}")}
+        if not aggregated:
+            for i, role in enumerate(("converted", "revenue", "cost", "discount", "pre", "user", "time")):
+                label = {"pre": "Pre-period metric (for variance reduction)", "converted": "Outcome (yes/no)",
+                         "user": "User id (integrity checks)", "time": "Exposure time (effect by day)"}.get(role, role.capitalize())
+                roles[role] = c[(i + 1) % 4].selectbox(label, cols, index=cols.index(guess.get(role) or ""), key=f"ab_{role}_{name}")
+            roles["segments"] = tuple(st.multiselect("Segment columns", cols[1:], key=f"ab_segs_{name}",
+                                                     default=[x for x in ("region",) if x in cols]))
+            roles["guardrails"] = tuple(st.multiselect("Guardrail metrics (e.g. returns, unsubscribes)", cols[1:],
+                                                       key=f"ab_guard_{name}"))
+    return roles
