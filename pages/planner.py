@@ -6,7 +6,6 @@ import pandas as pd
 import streamlit as st
 
 from promo_core import charts
-from promo_core.export import to_csv_bytes, to_excel_bytes
 from promo_core.promotions import (
     DEPTH,
     OFFER_TYPES,
@@ -14,12 +13,8 @@ from promo_core.promotions import (
     assumption_ranges,
     forecast,
     optimise,
-    plan_from_json,
-    plan_to_json,
-    same_offer_plan,
-    target_list,
+    plan_comparison,
 )
-from promo_core.report import campaign_brief_html
 from promo_core.schema import DataError
 from ui import analysis, planning, state
 from ui.widgets import md, show_error
@@ -55,22 +50,7 @@ st.caption(md(f"Segmentation: {analysis.SEGMENTATIONS[st.session_state.get('segm
               + ("measured " + ", ".join(sorted({Offer('', k[1], k[2], k[3]).label(currency) for k in ev})) if ev
                  else "none for these customers")))
 
-with st.sidebar.expander("Assumptions", icon=":material/tune:"):
-    margin = st.slider("Gross margin (%)", 5, 90, int(100 * a.margin), key="pl_margin") / 100
-    horizon = st.slider("Campaign length (days)", 7, 60, a.horizon_days, key="pl_horizon")
-    unc = st.slider("Uncertainty of assumed lifts (±%)", 0, 100, int(100 * a.uncertainty), key="pl_unc") / 100
-    st.caption("Elasticity: conversion lift per unit of order value given away (2 = 10% off lifts conversion by "
-               "20%). Redemption: share of orders using the offer.")
-    el = st.data_editor(pd.DataFrame({"elasticity": a.elasticity, "redemption": a.redemption}), key="pl_el")
-    st.slider("Baseline: earlier windows to average", 1, 12, 4, key="pl_windows", persist_state="session",
-              help="Windows of the campaign's length before the last one (which defines recency-based segments)")
-    st.toggle("Baseline: same period last year", value=False, key="pl_sply", persist_state="session",
-              help="Use the campaign's dates one year earlier instead, when the data reaches back that far")
-    new_a = replace(a, margin=margin, horizon_days=horizon, uncertainty=unc, elasticity=el["elasticity"].to_dict(),
-                    redemption=el["redemption"].to_dict())
-    if new_a != a:
-        st.session_state["assumptions"] = new_a
-        st.rerun()
+planning.assumptions_editor(a)
 
 seg = st.selectbox("Segment to tune", names, key="pl_seg")
 o = {x.segment: x for x in planning.plan()}[seg]
@@ -109,17 +89,7 @@ st.caption(md(f"Reading: this plan is expected to add {currency}{total['incremen
               f"{planning.assumptions().horizon_days} days (range {currency}{total['profit_low']:,.0f} to "
               f"{currency}{total['profit_high']:,.0f})."))
 st.dataframe(fc.round(3), hide_index=True, width="stretch")
-with st.expander("Baselines: what each segment does without a promotion", icon=":material/history:"):
-    st.caption(md("Measured in windows of the campaign's length before the last one (the last days define recency, "
-                  "so Champions all bought there and Lost customers never did). Under RFM and lifecycle segments, "
-                  "customers are re-labelled as the rules would have labelled them at each window's start; under "
-                  "clusters, today's members who were already customers are followed. Rates are (buyers + ½) ÷ "
-                  "(customers + 1), so no segment gets exactly zero. Source per segment: "
-                  + "; ".join(f"{s}: {b.basis} ({b.customers_observed:,} customer-windows)" for s, b in base.items())))
-    win = planning.windows(key, planning.segmentation_key(), ds, segments, planning.assumptions().horizon_days,
-                           n_windows, sply)
-    if len(win):
-        st.plotly_chart(charts.fig_baseline_windows(win), key="pl_windows_fig")
+planning.baselines_panel(key, ds, segments, base, n_windows, sply)
 with st.expander("Assumptions and their ranges", icon=":material/rule:"):
     st.caption("Where the A/B test did not measure an offer, its effect is assumed. Each assumption's range includes "
                "'no effect'; the forecast's low end is what happens if every assumed lift is zero (only the discounts "
@@ -147,63 +117,9 @@ left, right = st.columns(2)
 left.plotly_chart(charts.fig_plan_waterfall(total, currency), key="pl_wf")
 template = st.selectbox("Compare with everyone getting", [x for x in offers if x.offer_type != "none"] or [Offer("", "percent_off", 10, 0, 1, 0.15)],
                         format_func=lambda x: x.label(currency), key="pl_cmp")
-everyone = forecast(same_offer_plan(replace(template, target_share=1.0), names), base, planning.assumptions(), ev).iloc[-1]
-cmp = pd.DataFrame([{"plan": "This plan", "profit": total["incremental_profit"], "low": total["profit_low"], "high": total["profit_high"]},
-                    {"plan": f"{template.label(currency)} to everyone", "profit": everyone["incremental_profit"],
-                     "low": everyone["profit_low"], "high": everyone["profit_high"]},
-                    {"plan": "No promotion", "profit": 0.0, "low": 0.0, "high": 0.0}])
+cmp = plan_comparison(total, template, base, planning.assumptions(), ev, currency)
 right.plotly_chart(charts.fig_plan_comparison(cmp, currency), key="pl_cmp_fig")
 
-st.subheader("Budget optimiser")
-c = st.columns(4)
-budget = c[0].number_input(f"Budget ({currency})", value=5000.0, step=500.0, key="pl_budget")
-min_margin = c[1].slider("Minimum margin after discount (%)", 0, 60, 0, key="pl_minmargin") / 100
-tested = c[2].toggle("Only offers the A/B test measured", value=bool(ev), key="pl_tested", disabled=not ev)
-caps_table = st.data_editor(pd.DataFrame({"segment": names, "cap": [None] * len(names)}), hide_index=True,
-                            key="pl_caps", column_config={"segment": st.column_config.TextColumn(disabled=True),
-                                                          "cap": st.column_config.NumberColumn(
-                                                              f"most to spend on it ({currency}; blank: no cap)",
-                                                              min_value=0.0)})
-caps = {r.segment: float(r.cap) for r in caps_table.itertuples() if pd.notna(r.cap)}
-if c[3].button("Run optimiser", type="primary", key="pl_opt"):
-    try:
-        st.session_state["optimised"] = optimise(base, planning.assumptions(), budget, ev, caps=caps,
-                                                 min_margin=min_margin, only_tested=tested and bool(ev))
-    except DataError as exc:
-        show_error(exc, "The optimiser did not run; the plan is unchanged.")
-opt = st.session_state.get("optimised")
-if opt is not None:
-    st.caption(md(f"Best plan found: expected profit {currency}{opt.expected_profit:,.0f} for {currency}{opt.cost:,.0f} of cost. "
-                  "The runner-up is the best other offer for the segment that is not more profitable than the choice; "
-                  "a more profitable offer the budget rules out is listed separately."))
-    st.dataframe(opt.reasons.round(2), hide_index=True, width="stretch")
-    if st.button("Apply this plan", key="pl_apply"):
-        planning.set_plan(opt.plan)
-        st.rerun()
+planning.optimiser_section(base, ev, names, currency)
 
-st.subheader("Save, load and export")
-c = st.columns(4)
-c[0].download_button("Save plan (JSON)", plan_to_json(offers, planning.assumptions(), dataset_id,
-                     st.session_state.get("segmentation_choice", "clusters")), "promotion_plan.json", "application/json",
-                     key="pl_save", icon=":material/save:")
-loaded = c[1].file_uploader("Load a plan", type=["json"], key="pl_load", label_visibility="collapsed")
-if loaded is not None and st.session_state.get("pl_loaded") != loaded.file_id:
-    st.session_state["pl_loaded"] = loaded.file_id
-    try:
-        new_plan, new_a = plan_from_json(loaded.getvalue(), dataset_id, names)
-        planning.set_plan(new_plan)
-        st.session_state["assumptions"] = new_a
-        st.rerun()
-    except DataError as exc:
-        show_error(exc, "The plan was not loaded; the current plan is kept.")
-up = st.session_state.get("uplift_scores")
-def targets():  # built only when a download is clicked, never on a slider move
-    return target_list(offers, segments, fc, up)
-
-
-c[2].download_button(f"Target list ({int(total['targeted']):,} users, CSV)", lambda: to_csv_bytes(targets()),
-                     "target_list.csv", "text/csv", key="pl_targets", icon=":material/download:")
-c[3].download_button("Campaign brief (HTML)", lambda: campaign_brief_html("Campaign brief", fc, asdict(
-                     planning.assumptions()), currency), "campaign_brief.html", "text/html", key="pl_brief",
-                     icon=":material/description:")
-st.download_button("Target list (Excel)", lambda: to_excel_bytes(targets()), "target_list.xlsx", key="pl_targets_xlsx")
+planning.files_section(offers, segments, fc, total, names, dataset_id, currency)

@@ -508,6 +508,18 @@ def same_offer_plan(template: Offer, segments: list[str]) -> list[Offer]:
     return [replace(template, segment=s) for s in segments]
 
 
+def plan_comparison(plan_total: pd.Series, template: Offer, base: dict[str, Baseline], a: Assumptions,
+                    ev: dict | None = None, currency: str = "£") -> pd.DataFrame:
+    """This plan against the same offer to everyone and against no promotion: plan, profit, low, high."""
+    everyone = forecast(same_offer_plan(replace(template, target_share=1.0), list(base)), base, a, ev).iloc[-1]
+    return pd.DataFrame([
+        {"plan": "This plan", "profit": plan_total["incremental_profit"], "low": plan_total["profit_low"],
+         "high": plan_total["profit_high"]},
+        {"plan": f"{template.label(currency)} to everyone", "profit": everyone["incremental_profit"],
+         "low": everyone["profit_low"], "high": everyone["profit_high"]},
+        {"plan": "No promotion", "profit": 0.0, "low": 0.0, "high": 0.0}])
+
+
 # ---------------------------------------------------------------- optimiser
 
 def option_grid(b: Baseline, contact_cost: float, types: tuple[str, ...] | None = None) -> list[Offer]:

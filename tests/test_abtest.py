@@ -249,3 +249,12 @@ def test_negative_revenue_is_net_revenue():
     frame = pd.DataFrame({"variant": ["a", "a", "b", "b"], "converted": [1, 1, 1, 0], "revenue": [20.0, -5.0, 10.0, 0]})
     exp = from_users(frame, "variant", "converted", "revenue")
     assert exp.variants["a"].revenue_sum == 15.0 and exp.variants["a"].revenue_sum_sq == 425.0
+
+
+def test_sample_size_reading_uses_the_reference_power():
+    from promo_core.abtest import days_needed, sample_size_conversion
+    from promo_core.report import sample_size_reading
+    n = sample_size_conversion(0.10, 0.10, 0.05, 0.8)
+    text = sample_size_reading(n, 2, days_needed(n, 2, 1000), 1000, 5000, float("inf"))
+    assert n == 14_745 and "**14,745 users per arm** (29,490 in all)" in text and "**30 days**" in text
+    assert "beyond a rate of 100%" in text

@@ -173,3 +173,15 @@ def test_target_list(planted):
     top = target_list(plan, segs, fc, uplift)
     members = segs.loc[segs["segment"] == name, "user_id"]
     assert set(top["user_id"]) == set(uplift[members].nlargest(len(top)).index)
+
+
+def test_plan_comparison_rows(planted):
+    from promo_core.promotions import plan_comparison
+    segs, base, ev = planted
+    plan = [Offer(s, "percent_off", 10, 0, 1.0, 0.15) for s in base]
+    total = forecast(plan, base, A, ev).iloc[-1]
+    cmp = plan_comparison(total, plan[0], base, A, ev)
+    assert list(cmp["plan"]) == ["This plan", "10% off to everyone", "No promotion"]
+    assert cmp.iloc[0]["profit"] == total["incremental_profit"]
+    assert cmp.iloc[1]["profit"] == pytest.approx(total["incremental_profit"])  # the same offer to all, at full share
+    assert (cmp.iloc[2][["profit", "low", "high"]] == 0).all()
