@@ -319,7 +319,7 @@ def clean_events(raw: RawTable, mapping: Mapping[str, str] | None = None, *,
     events = events.sort_values(["timestamp", "user_id"], kind="stable").reset_index(drop=True)
 
     if raw.layout and raw.layout.startswith("UCI Online Retail"):
-        notes.append("Invoices starting with 'C' are cancellations and were removed with their rows")
+        notes.append("Invoices starting with 'C' are cancellations: their rows were left out of purchases and kept as returns of the customer (net value)")
     report = _report(raw, mapping, facts, steps, events, tuple(extras), tuple(notes))
     report = replace(report, mapping_used=mapping_reasons(mapping, inference), checks=tuple(checks),
                      discounts=discount_breakdown(events).set_index("source")["amount"].round(2).to_dict()

@@ -4,20 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v chromium >/dev/null 2>&1; then
-  SUDO=""
-  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-  export DEBIAN_FRONTEND=noninteractive
-  $SUDO apt-get update -qq
-  $SUDO apt-get install -y -qq chromium >/dev/null
-fi
-if ! command -v gcc >/dev/null 2>&1; then  # pyfim (the C rule miner) builds from source
-  SUDO=""
-  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-  export DEBIAN_FRONTEND=noninteractive
-  $SUDO apt-get update -qq
-  $SUDO apt-get install -y -qq gcc >/dev/null
-fi
+source scripts/apt_need.sh
+apt_need chromium chromium
+apt_need gcc gcc  # pyfim (the C rule miner) builds from source
 python -m pip install --quiet --disable-pip-version-check -e ".[test]"
 python -m ruff check .
 python -m pytest -n 2 -p no:cacheprovider "$@"

@@ -53,3 +53,27 @@ def open_page(page: str, timeout: int = 180):
     at.switch_page(page).run()
     assert not at.exception, [(e.message, e.stack_trace[-4:]) for e in at.exception]
     return at
+
+
+@pytest.fixture(scope="module")
+def server():
+    """A Streamlit server on a free port for a browser test module."""
+    from .browser import ARTIFACTS, require_chromium, streamlit_server
+    require_chromium()
+    ARTIFACTS.mkdir(exist_ok=True)
+    with streamlit_server() as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium driven by Playwright, one per browser test module."""
+    from playwright.sync_api import sync_playwright
+
+    from .browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, require_chromium
+    require_chromium()
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield b
+        b.close()

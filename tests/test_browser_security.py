@@ -13,28 +13,14 @@ from ui.registry import PAGES
 
 from .browser import (
     ARTIFACTS,
-    CHROMIUM,
-    CHROMIUM_ARGS,
     assert_no_exception,
     nav,
-    require_chromium,
     streamlit_server,
     wait_idle,
 )
 
 pytestmark = pytest.mark.browser
 PASSWORD = "correct horse battery staple"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    require_chromium()
-    ARTIFACTS.mkdir(exist_ok=True)
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield b
-        b.close()
 
 
 def open_url(browser, url: str):

@@ -10,38 +10,17 @@ from ui.registry import PAGES
 
 from .browser import (
     ARTIFACTS,
-    CHROMIUM,
-    CHROMIUM_ARGS,
     assert_no_exception,
     choose,
     metric,
     nav,
     peak_rss_mb,
-    require_chromium,
     slide,
-    streamlit_server,
     wait_idle,
 )
 from .conftest import ONLINE_RETAIL, need
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def server():
-    require_chromium()
-    ARTIFACTS.mkdir(exist_ok=True)
-    with streamlit_server() as url:
-        yield url
-
-
-@pytest.fixture()
-def browser():
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield b
-        b.close()
 
 
 def new_page(browser, url):
