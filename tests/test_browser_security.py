@@ -147,6 +147,7 @@ def test_memory_is_given_back_after_sessions_end(browser):
         report = (f"baseline {base:.0f} MB; first 8 sessions {peak1:.0f} MB, after they ended {after1:.0f} MB; "
                   f"second 8 sessions {peak2:.0f} MB, after they ended {after2:.0f} MB\n")
         (ARTIFACTS / "session-memory.txt").write_text(report)
-        # measured: 363 MB; 811 -> 611 after the first wave ended; 855 -> 578 after the second
+        # measured: 363 MB; 811 -> 611 after the first wave ended; 855 -> 578 after the second (another run:
+        # 362; 781 -> 526; 852 -> 596). A leak would keep a wave's own growth (about 250 MB or more).
         assert after1 - base < 0.75 * (peak1 - base), report  # a good part of what the sessions added is given back
-        assert after2 - after1 < 100, report  # and nothing accumulates from one wave to the next
+        assert after2 - after1 < 150, report  # and nothing accumulates from one wave to the next
