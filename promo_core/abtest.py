@@ -37,14 +37,20 @@ from statsmodels.stats.proportion import (
 )
 
 from .experiment_io import is_boolean
+from .i18n import N_, _
 from .schema import DataError, match_columns, normalise, rows_phrase
 
 Adjust = Literal["holm", "fdr_bh", "none"]
 Alternative = Literal["two-sided", "greater", "less"]
-ALTERNATIVES = {"two-sided": "Either direction (two-sided)", "greater": "Treatment better (one-sided)",
-                "less": "Treatment worse (one-sided)"}
-ADJUSTMENTS = {"holm": "Holm (controls any false positive)", "fdr_bh": "Benjamini-Hochberg (controls the false "
-               "discovery rate)", "none": "None"}
+#: option value → label (translate with ``_`` where shown; the values stay stable)
+ALTERNATIVES = {"two-sided": N_("Either direction"), "greater": N_("Treatment better"),
+                "less": N_("Treatment worse")}
+ADJUSTMENTS = {"holm": N_("Holm"), "fdr_bh": N_("Benjamini-Hochberg"), "none": N_("None")}
+#: what each adjustment controls (the help text beside the short label)
+ADJUSTMENT_HELP = {"holm": N_("Holm controls the chance of any false positive among the treatments"),
+                   "fdr_bh": N_("Benjamini-Hochberg controls the share of false discoveries among the significant "
+                                "treatments (less strict than Holm)"),
+                   "none": N_("No adjustment: each treatment is tested as if it were the only one")}
 SRM_ALPHA = 0.001
 #: the bootstrap check runs up to this many users per arm (2,000 resamples up to 20,000, then 500)
 BOOTSTRAP_MAX_USERS = 100_000
@@ -116,7 +122,7 @@ def format_p(p: float | None) -> str:
     missing. A value just under 0.05 or 0.01 that would round up to it keeps four digits
     ('p = 0.04996'), so the text never contradicts the verdict."""
     if p is None or math.isnan(p):
-        return "p not available"
+        return _("p not available")
     if p < 0.0001:
         return "p < 0.0001"
     if p >= 1:
@@ -127,6 +133,20 @@ def format_p(p: float | None) -> str:
     if float(text) in (0.05, 0.01, 0.1) and p < float(text):
         text = f"{p:.4g}"
     return f"p = {float(text):g}" if "e" not in text else f"p = {p:.5f}".rstrip("0")
+
+
+def metric_label(metric: str) -> str:
+    """The outcome's own name (a column name, never translated); 'conversion' (translated) only for a
+    conversion column."""
+    return _("conversion") if metric.strip().casefold() in ("converted", "conversion", "conversions", "convert") \
+        else metric
+
+
+def p_text(p: float | None) -> str:
+    """A p-value for a table cell: ``0.021``, ``< 0.0001``, ``> 0.99``; ``–`` when missing (never ``0``)."""
+    if p is None or (isinstance(p, float) and math.isnan(p)):
+        return "–"
+    return format_p(p).removeprefix("p ").removeprefix("= ")
 
 
 # ---------------------------------------------------------------- input
@@ -151,9 +171,11 @@ def _binary(s: pd.Series, col: str) -> pd.Series:
     bad = (out.isna() & s.notna()).to_numpy()
     if bad.any():
         vals = ", ".join(repr(v) for v in s[bad].head(3))
-        raise DataError(f"Column {col!r} must say whether each user converted (1/0, true/false, yes/no)",
-                        where=f"{rows_phrase(np.flatnonzero(bad) + 2, int(bad.sum()))} hold {vals}",
-                        hint="Use 1 for converted and 0 for not converted", column=col)
+        raise DataError(_("Column {col} must say whether each user converted (1/0, true/false, yes/no)").format(
+                            col=repr(col)),
+                        where=_("{rows} hold {values}").format(
+                            rows=rows_phrase(np.flatnonzero(bad) + 2, int(bad.sum())), values=vals),
+                        hint=_("Use 1 for converted and 0 for not converted"), column=col)
     return out
 
 
@@ -161,23 +183,24 @@ def _money(s: pd.Series, col: str, allow_negative: bool = False) -> pd.Series:
     out = pd.to_numeric(s, errors="coerce")
     bad = (s.notna() & out.isna()).to_numpy()
     if bad.any():
-        raise DataError(f"Column {col!r} has text where an amount is expected",
-                        where=f"{rows_phrase(np.flatnonzero(bad) + 2, int(bad.sum()))} hold "
-                              + ", ".join(repr(v) for v in s[bad].head(3)),
-                        hint="Keep only numbers in that column", column=col)
+        raise DataError(_("Column {col} has text where an amount is expected").format(col=repr(col)),
+                        where=_("{rows} hold {values}").format(
+                            rows=rows_phrase(np.flatnonzero(bad) + 2, int(bad.sum())),
+                            values=", ".join(repr(v) for v in s[bad].head(3))),
+                        hint=_("Keep only numbers in that column"), column=col)
     if not allow_negative and (out < 0).any():
         neg = (out < 0).to_numpy()
-        raise DataError(f"Column {col!r} has negative amounts",
+        raise DataError(_("Column {col} has negative amounts").format(col=repr(col)),
                         where=f"{rows_phrase(np.flatnonzero(neg) + 2, int(neg.sum()))}",
-                        hint="Costs and discounts must be 0 or more (refunds belong in the revenue column)",
+                        hint=_("Costs and discounts must be 0 or more (refunds belong in the revenue column)"),
                         column=col)
     return out.astype(float)
 
 
-def _fill_missing(values: pd.Series, col: str, notes: list[str], what: str = "counted as 0") -> pd.Series:
+def _fill_missing(values: pd.Series, col: str, notes: list[str]) -> pd.Series:
     k = int(values.isna().sum())
     if k:
-        notes.append(f"{k:,} users have no value in {col!r}; {what}")
+        notes.append(_("{n} users have no value in {col}; counted as 0").format(n=f"{k:,}", col=repr(col)))
     return values.fillna(0.0)
 
 
@@ -200,23 +223,26 @@ def from_users(frame: pd.DataFrame, variant_col: str, converted_col: str, revenu
     for c in (variant_col, converted_col, revenue_col, cost_col, discount_col, pre_col, time_col, *segment_cols,
               *extra_cols):
         if c and c not in frame.columns:
-            raise DataError(f"The experiment file has no column {c!r}",
-                            where=f"its columns are {', '.join(map(repr, frame.columns[:20]))}",
-                            hint="Pick the column from the list", column=c)
+            raise DataError(_("The experiment file has no column {col}").format(col=repr(c)),
+                            where=_("its columns are {columns}").format(
+                                columns=", ".join(map(repr, frame.columns[:20]))),
+                            hint=_("Pick the column from the list"), column=c)
     if frame.empty:
-        raise DataError("The experiment file has no rows", hint="Upload one row per user")
+        raise DataError(_("The experiment file has no rows"), hint=_("Upload one row per user"))
     notes = []
     no_arm = frame[variant_col].isna() | (frame[variant_col].astype("str").str.strip() == "")
     if no_arm.any():
-        notes.append(f"{int(no_arm.sum()):,} rows have no arm in {variant_col!r} and are left out")
+        notes.append(_("{n} rows have no arm in {col} and are left out").format(n=f"{int(no_arm.sum()):,}",
+                                                                                 col=repr(variant_col)))
     conv = _binary(frame[converted_col], converted_col)
     if conv.isna().any():
-        notes.append(f"{int((conv.isna() & ~no_arm).sum()):,} rows have no value in {converted_col!r} and are "
-                     "left out")
+        notes.append(_("{n} rows have no value in {col} and are left out").format(
+            n=f"{int((conv.isna() & ~no_arm).sum()):,}", col=repr(converted_col)))
     keep = (~no_arm & conv.notna()).to_numpy()
     if not keep.any():
-        raise DataError("No row of the experiment file has both an arm and an outcome",
-                        where=f"columns {variant_col!r} and {converted_col!r}", hint="Check the columns chosen")
+        raise DataError(_("No row of the experiment file has both an arm and an outcome"),
+                        where=_("columns {a} and {b}").format(a=repr(variant_col), b=repr(converted_col)),
+                        hint=_("Check the columns chosen"))
     frame, conv = frame[keep], conv[keep].astype(int)
     keys, display = _labels(frame[variant_col])
     users = pd.DataFrame({"variant": keys.map(display), "converted": conv})
@@ -224,15 +250,16 @@ def from_users(frame: pd.DataFrame, variant_col: str, converted_col: str, revenu
         rev = _fill_missing(_money(frame[revenue_col], revenue_col, allow_negative=True), revenue_col, notes)
         if cap_percentile is not None:
             if not 50 <= cap_percentile < 100:
-                raise DataError(f"The capping percentile must be from 50 to 99.99; got {cap_percentile!r}",
-                                hint="Try 99")
+                raise DataError(_("The capping percentile must be from 50 to 99.99; got {value}").format(
+                    value=repr(cap_percentile)), hint=_("Try 99"))
             cap = float(np.percentile(rev, cap_percentile))
             n_capped = int((rev > cap).sum())
             rev = rev.clip(upper=cap)
-            notes.append(f"Revenue capped at {cap:,.2f} (the {cap_percentile:g}th percentile); {n_capped:,} users affected")
+            notes.append(_("Revenue capped at {cap} (the {pct}th percentile); {n} users affected").format(
+                cap=f"{cap:,.2f}", pct=f"{cap_percentile:g}", n=f"{n_capped:,}"))
         users["revenue"] = rev
         if ((users["revenue"] > 0) & (users["converted"] == 0)).any():
-            notes.append("Some users have revenue but are not marked as converted")
+            notes.append(_("Some users have revenue but are not marked as converted"))
     if cost_col:
         users["cost"] = _fill_missing(_money(frame[cost_col], cost_col), cost_col, notes)
     else:
@@ -272,33 +299,36 @@ def from_aggregated(frame: pd.DataFrame, variant_col: str = "variant", users_col
     revenue_sum_sq) as an :class:`Experiment`."""
     for c in (variant_col, users_col, conversions_col):
         if c not in frame.columns:
-            raise DataError(f"The aggregated file has no column {c!r}",
-                            where=f"its columns are {', '.join(map(repr, frame.columns[:20]))}",
-                            hint="It needs variant, users and conversions columns", column=c)
+            raise DataError(_("The aggregated file has no column {col}").format(col=repr(c)),
+                            where=_("its columns are {columns}").format(
+                                columns=", ".join(map(repr, frame.columns[:20]))),
+                            hint=_("It needs variant, users and conversions columns"), column=c)
     has_rev = bool(revenue_sum_col and revenue_sum_sq_col and revenue_sum_col in frame and revenue_sum_sq_col in frame)
     keys, display = _labels(frame[variant_col])
     if keys.duplicated().any():
-        raise DataError("A variant appears on more than one row of the aggregated file",
+        raise DataError(_("A variant appears on more than one row of the aggregated file"),
                         where=", ".join(sorted({display[k] for k in keys[keys.duplicated()]})),
-                        hint="Give one row per variant")
+                        hint=_("Give one row per variant"))
     n = pd.to_numeric(frame[users_col], errors="coerce")
     x = pd.to_numeric(frame[conversions_col], errors="coerce")
     if n.isna().any() or x.isna().any() or (n < 0).any() or (x < 0).any():
-        raise DataError("Users and conversions must be whole numbers of 0 or more",
-                        where=f"columns {users_col!r} and {conversions_col!r}", hint="Fix the counts")
+        raise DataError(_("Users and conversions must be whole numbers of 0 or more"),
+                        where=_("columns {a} and {b}").format(a=repr(users_col), b=repr(conversions_col)),
+                        hint=_("Fix the counts"))
     over = x > n
     if over.any():
-        raise DataError("A variant has more conversions than users",
-                        where=", ".join(f"{display[k]} ({int(c):,} of {int(u):,})"
+        raise DataError(_("A variant has more conversions than users"),
+                        where=", ".join(_("{variant} ({conversions} of {users})").format(
+                            variant=display[k], conversions=f"{int(c):,}", users=f"{int(u):,}")
                                         for k, c, u in zip(keys[over], x[over], n[over], strict=True)),
-                        hint="Conversions count users who converted, at most one per user")
+                        hint=_("Conversions count users who converted, at most one per user"))
     variants = {}
     for i, k in enumerate(keys):
         rs = float(frame[revenue_sum_col].iloc[i]) if has_rev else None
         rss = float(frame[revenue_sum_sq_col].iloc[i]) if has_rev else None
         if has_rev and rss < 0:
-            raise DataError(f"Variant {display[k]!r} has a negative sum of squared revenue",
-                            hint="The sum of squares is never negative; check the column")
+            raise DataError(_("Variant {variant} has a negative sum of squared revenue").format(
+                variant=repr(display[k])), hint=_("The sum of squares is never negative; check the column"))
         treated = control is None or k != normalise(control)
         variants[display[k]] = VariantStats(display[k], int(n.iloc[i]), int(x.iloc[i]), rs, rss,
                                             cost_sum=float(cost_per_user or 0.0) * int(n.iloc[i]) * treated)
@@ -311,11 +341,12 @@ def with_control(exp: Experiment, control: str) -> tuple[str, Experiment]:
     found = {normalise(v): v for v in exp.variants}
     key = normalise(control)
     if len(exp.variants) < 2:
-        raise DataError(f"The experiment has only one variant ({', '.join(exp.variants)})",
-                        hint="A test needs a control and at least one treatment")
+        raise DataError(_("The experiment has only one variant ({variants})").format(
+            variants=", ".join(exp.variants)), hint=_("A test needs a control and at least one treatment"))
     if key not in found:
-        raise DataError(f"There is no variant called {control!r}",
-                        where=f"the variants are {', '.join(map(repr, exp.variants))}", hint="Pick one of them")
+        raise DataError(_("There is no variant called {name}").format(name=repr(control)),
+                        where=_("the variants are {variants}").format(variants=", ".join(map(repr, exp.variants))),
+                        hint=_("Pick one of them"))
     return found[key], exp
 
 
@@ -432,17 +463,19 @@ def compare(t: VariantStats, c: VariantStats, alpha: float = 0.05, users: pd.Dat
     """
     notes = []
     if alternative not in ALTERNATIVES:
-        raise DataError(f"Unknown alternative {alternative!r}", hint=f"Use one of: {', '.join(ALTERNATIVES)}")
+        raise DataError(_("Unknown alternative {value}").format(value=repr(alternative)),
+                        hint=_("Use one of: {options}").format(options=", ".join(ALTERNATIVES)))
     if t.n == 0 or c.n == 0:
         empty = t.name if t.n == 0 else c.name
         nan = float("nan")
         return Comparison(t.name, c.name, c.rate, t.rate, nan, Interval(nan, nan), nan, Interval(nan, nan), nan, nan,
-                          ok=False, notes=(f"Variant {empty!r} has no users, so nothing can be compared",),
+                          ok=False, notes=(_("Variant {variant} has no users, so nothing can be compared").format(
+                              variant=repr(empty)),),
                           metric=metric, alternative=alternative, confidence=1 - alpha)
     abs_diff = t.rate - c.rate
     if t.conversions + c.conversions == 0 or t.conversions + c.conversions == t.n + c.n:
         p = 1.0
-        notes.append("Every user behaved the same (no one, or everyone, converted): conversion cannot differ")
+        notes.append(_("Every user behaved the same (no one, or everyone, converted): conversion cannot differ"))
         ok = False
     else:
         side = {"two-sided": "two-sided", "greater": "larger", "less": "smaller"}[alternative]
@@ -453,7 +486,7 @@ def compare(t: VariantStats, c: VariantStats, alpha: float = 0.05, users: pd.Dat
         rel = t.rate / c.rate - 1
     else:
         rel = float("nan")
-        notes.append(f"The relative lift needs {metric} in both variants")
+        notes.append(_("The relative lift needs {metric} in both variants").format(metric=metric_label(metric)))
     out = Comparison(t.name, c.name, c.rate, t.rate, abs_diff, abs_ci, rel, rel_ci, p, p,
                      chance_to_beat=chance_to_beat(t.conversions, t.n, c.conversions, c.n),
                      expected_loss=expected_loss(t.conversions, t.n, c.conversions, c.n, seed=seed), ok=ok,
@@ -476,8 +509,8 @@ def compare(t: VariantStats, c: VariantStats, alpha: float = 0.05, users: pd.Dat
                 out = replace(out, revenue_bootstrap_ci=bootstrap_diff(yt, yc, alpha, seed, resamples))
             else:
                 out = replace(out, notes=out.notes + (
-                    f"The bootstrap check was skipped: with more than {BOOTSTRAP_MAX_USERS:,} users in an arm the "
-                    "Welch interval is reliable even for skewed revenue",))
+                    _("The bootstrap check was skipped: with more than {n} users in an arm the Welch interval is "
+                      "reliable even for skewed revenue").format(n=f"{BOOTSTRAP_MAX_USERS:,}"),))
     return out
 
 
@@ -500,9 +533,11 @@ def compare_all(exp: Experiment, control: str, alpha: float = 0.05, adjust: Adju
     step for the others, so an adjusted interval excludes 0 exactly when the adjusted p is below
     alpha (up to the small difference between the score interval and the pooled z-test)."""
     if adjust not in ADJUSTMENTS:
-        raise DataError(f"Unknown adjustment {adjust!r}", hint=f"Use one of: {', '.join(ADJUSTMENTS)}")
+        raise DataError(_("Unknown adjustment {value}").format(value=repr(adjust)),
+                        hint=_("Use one of: {options}").format(options=", ".join(ADJUSTMENTS)))
     if not 0 < alpha < 0.5:
-        raise DataError(f"The significance level must be between 0 and 0.5; got {alpha!r}", hint="Try 0.05")
+        raise DataError(_("The significance level must be between 0 and 0.5; got {value}").format(value=repr(alpha)),
+                        hint=_("Try 0.05"))
     control, exp = with_control(exp, control)
     c = exp.variants[control]
     out = [compare(t, c, alpha, exp.users, alternative=alternative, metric=exp.metric)
@@ -546,7 +581,8 @@ def sample_ratio(exp: Experiment, planned: dict[str, float] | None = None) -> Sa
     obs = np.array([exp.variants[v].n for v in names], dtype=float)
     shares = np.array([(planned or {}).get(v, 1.0) for v in names], dtype=float)
     if (shares <= 0).any():
-        raise DataError("Planned shares must be positive", hint="Enter the planned share of users for each variant")
+        raise DataError(_("Planned shares must be positive"),
+                        hint=_("Enter the planned share of users for each variant"))
     expected = obs.sum() * shares / shares.sum()
     chi2, p = stats.chisquare(obs, expected)
     return SampleRatio(dict(zip(names, obs.astype(int).tolist(), strict=True)),
@@ -557,8 +593,8 @@ def sample_size_conversion(baseline: float, lift: float, alpha: float = 0.05, po
     """Users per arm to detect a relative ``lift`` on ``baseline`` (two-sided, Cohen's h)."""
     target = baseline * (1 + lift)
     if not 0 < baseline < 1 or not 0 < target < 1 or lift == 0:
-        raise DataError("The baseline rate and the rate after the lift must be between 0% and 100%, and the lift "
-                        "not 0", hint="Try a baseline of 5% and a lift of 10%")
+        raise DataError(_("The baseline rate and the rate after the lift must be between 0% and 100%, and the lift "
+                          "not 0"), hint=_("Try a baseline of 5% and a lift of 10%"))
     h = abs(proportion_effectsize(target, baseline))
     return int(math.ceil(NormalIndPower().solve_power(effect_size=h, alpha=alpha, power=power, ratio=1.0)))
 
@@ -569,9 +605,10 @@ def mde_conversion(baseline: float, n_per_arm: int, alpha: float = 0.05, power: 
     Bounded: when even a rate of 100% is not detectable (a baseline near 1 with few users), the
     answer is ``inf`` rather than a lift past 100% wrapped round the arcsine."""
     if n_per_arm < 2:
-        raise DataError("At least 2 users per arm are needed", hint="Enter the users per arm")
+        raise DataError(_("At least 2 users per arm are needed"), hint=_("Enter the users per arm"))
     if not 0 < baseline < 1:
-        raise DataError(f"The baseline rate must be between 0% and 100%; got {baseline!r}", hint="Try 0.05")
+        raise DataError(_("The baseline rate must be between 0% and 100%; got {value}").format(value=repr(baseline)),
+                        hint=_("Try 0.05"))
     h = NormalIndPower().solve_power(nobs1=n_per_arm, alpha=alpha, power=power, ratio=1.0)
     angle = math.asin(math.sqrt(baseline)) + h / 2
     if angle >= math.pi / 2:
@@ -582,13 +619,14 @@ def mde_conversion(baseline: float, n_per_arm: int, alpha: float = 0.05, power: 
 def sample_size_mean(sd: float, delta: float, alpha: float = 0.05, power: float = 0.8) -> int:
     """Users per arm to detect an absolute change ``delta`` in a mean with standard deviation ``sd``."""
     if sd <= 0 or delta == 0:
-        raise DataError("The standard deviation must be positive and the change not 0", hint="Try sd 40, change 1")
+        raise DataError(_("The standard deviation must be positive and the change not 0"),
+                        hint=_("Try sd 40, change 1"))
     return int(math.ceil(TTestIndPower().solve_power(effect_size=abs(delta) / sd, alpha=alpha, power=power, ratio=1.0)))
 
 
 def days_needed(n_per_arm: int, arms: int, daily_users: float) -> int:
     if daily_users <= 0:
-        raise DataError("Daily traffic must be more than 0 users", hint="Enter users entering the test per day")
+        raise DataError(_("Daily traffic must be more than 0 users"), hint=_("Enter users entering the test per day"))
     return int(math.ceil(n_per_arm * arms / daily_users))
 
 
@@ -604,12 +642,12 @@ class Cuped:
 def cuped(exp: Experiment, control: str, alpha: float = 0.05) -> Cuped:
     """Revenue per user adjusted by the pre-period covariate: Y − θ(X − mean X)."""
     if exp.users is None or not exp.has_pre or not exp.has_revenue:
-        raise DataError("Variance reduction needs user rows with revenue and a pre-period column",
-                        hint="Choose the pre-period column of the experiment file")
+        raise DataError(_("Variance reduction needs user rows with revenue and a pre-period column"),
+                        hint=_("Choose the pre-period column of the experiment file"))
     u = exp.users
     var_x = float(u["pre"].var())
     if var_x <= 0:
-        raise DataError("The pre-period column is the same for every user", hint="Choose another covariate")
+        raise DataError(_("The pre-period column is the same for every user"), hint=_("Choose another covariate"))
     theta = float(np.cov(u["revenue"], u["pre"])[0, 1] / var_x)
     adjusted = u.assign(revenue=u["revenue"] - theta * (u["pre"] - u["pre"].mean()))
     saved = 1 - float(adjusted["revenue"].var() / u["revenue"].var()) if u["revenue"].var() > 0 else 0.0
@@ -622,10 +660,10 @@ def by_segment(exp: Experiment, control: str, segment_col: str, alpha: float = 0
     """The conversion comparison inside each segment. Columns: segment, treatment, users,
     rate_control, rate_treatment, abs_diff, ci_low, ci_high, p_value, ok."""
     if exp.users is None:
-        raise DataError("A segment breakdown needs user rows", hint="Upload the user-level experiment file")
+        raise DataError(_("A segment breakdown needs user rows"), hint=_("Upload the user-level experiment file"))
     col = segment_col if segment_col.startswith("segment:") else f"segment:{segment_col}"
     if col not in exp.users:
-        raise DataError(f"No segment column {segment_col!r}", hint="Choose a segment column")
+        raise DataError(_("No segment column {col}").format(col=repr(segment_col)), hint=_("Choose a segment column"))
     control, exp = with_control(exp, control)
     rows = []
     for seg, g in exp.users.groupby(col, sort=True):
@@ -688,10 +726,10 @@ def load_experiment(frame: pd.DataFrame, *, variant: str | None = None, converte
         inferred = infer_columns(frame)
         variant, converted = variant or inferred.arm, converted or inferred.outcome
     if not variant or not converted:
-        missing = " and ".join(r for r, v in (("variant", variant), ("converted", converted)) if not v)
-        raise DataError(f"The experiment file has no recognisable {missing} column",
-                        where=f"its columns are {', '.join(map(repr, frame.columns[:20]))}",
-                        hint="Choose the columns by hand, or name them 'variant' and 'converted'")
+        missing = _(" and ").join(r for r, v in (("variant", variant), ("converted", converted)) if not v)
+        raise DataError(_("The experiment file has no recognisable {roles} column").format(roles=missing),
+                        where=_("its columns are {columns}").format(columns=", ".join(map(repr, frame.columns[:20]))),
+                        hint=_("Choose the columns by hand, or name them 'variant' and 'converted'"))
     return from_users(frame, variant, converted, revenue if revenue is not None else g.get("revenue"),
                       cost if cost is not None else g.get("cost"), discount if discount is not None else g.get("discount"),
                       pre if pre is not None else g.get("pre"), segments, cost_per_user, cap_percentile, control,

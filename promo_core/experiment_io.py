@@ -27,6 +27,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pandas as pd
 
+from .i18n import _
 from .schema import DataError, normalise
 
 ARM_NAMES = ("variant", "group", "arm", "bucket", "version", "treatment", "segment", "cohort", "cell",
@@ -127,19 +128,20 @@ class ColumnGuess:
     def describe(self) -> str:
         """One line for the page and the CLI: what was inferred."""
         if self.arm is None:
-            return "No column looks like the arms of an experiment"
+            return _("No column looks like the arms of an experiment")
         arm = next(c for c in self.arm_candidates if c.column == self.arm)
-        parts = [f"Arms: {self.arm} ({arm.n_values} values)",
-                 f"control: {self.control}" if self.control else "control: not recognisable — choose it"]
+        parts = [_("Arms: {col} ({n} values)").format(col=self.arm, n=arm.n_values),
+                 _("control: {name}").format(name=self.control) if self.control
+                 else _("control: not recognisable — choose it")]
         if self.outcome:
-            parts.append(f"outcome: {self.outcome}")
+            parts.append(_("outcome: {col}").format(col=self.outcome))
         if self.revenue:
-            parts.append(f"revenue: {self.revenue}")
+            parts.append(_("revenue: {col}").format(col=self.revenue))
         if self.user:
-            parts.append(f"user id: {self.user}")
+            parts.append(_("user id: {col}").format(col=self.user))
         if self.time:
-            parts.append(f"time: {self.time}")
-        return "; ".join(parts)
+            parts.append(_("time: {col}").format(col=self.time))
+        return _("; ").join(parts)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -188,7 +190,8 @@ def infer_columns(frame: pd.DataFrame) -> ColumnGuess:
     revenue = revenue if revenue and _name_score(revenue, REVENUE_NAMES) >= 2 and revenue != arm else None
     notes = []
     if arm and len(candidates) > 1:
-        notes.append(f"Other columns that could hold the arms: {', '.join(a.column for a in candidates[1:4])}")
+        notes.append(_("Other columns that could hold the arms: {cols}").format(
+            cols=", ".join(a.column for a in candidates[1:4])))
     return ColumnGuess(arm, control, outcome, tuple(named or outcomes), revenue,
                        tuple(c for c in numeric if c not in (arm, user)), user, time, tuple(candidates),
                        bool(candidates and _name_score(arm, ARM_NAMES) >= 2), tuple(notes))
@@ -222,17 +225,17 @@ class Integrity:
         out = []
         if self.mirror_conflicts:
             pairs = ", ".join(f"{k} ↔ {v}" for k, v in self.mirror_mapping.items())
-            out.append(f"{self.mirror_conflicts:,} rows disagree with {self.mirror_column!r}, which otherwise "
-                       f"mirrors the arms ({pairs})")
+            out.append(_("{n} rows disagree with {col}, which otherwise mirrors the arms ({pairs})").format(
+                n=f"{self.mirror_conflicts:,}", col=repr(self.mirror_column), pairs=pairs))
         if self.repeated_user_rows:
-            out.append(f"{self.repeated_user_rows:,} rows repeat a user id that appears earlier")
+            out.append(_("{n} rows repeat a user id that appears earlier").format(n=f"{self.repeated_user_rows:,}"))
         if self.users_in_several_arms:
-            out.append(f"{self.users_in_several_arms:,} users appear in more than one arm")
+            out.append(_("{n} users appear in more than one arm").format(n=f"{self.users_in_several_arms:,}"))
         if self.missing_arm:
-            out.append(f"{self.missing_arm:,} rows have no arm and are left out")
+            out.append(_("{n} rows have no arm and are left out").format(n=f"{self.missing_arm:,}"))
         for col, k in self.missing_values.items():
             if k:
-                out.append(f"{k:,} rows have no value in {col!r}")
+                out.append(_("{n} rows have no value in {col}").format(n=f"{k:,}", col=repr(col)))
         return out
 
     def to_dict(self) -> dict:
@@ -275,8 +278,8 @@ def check_integrity(frame: pd.DataFrame, arm: str, user: str | None = None, metr
     """Count the assignment problems of ``frame`` (see the module docstring). ``mirror="auto"``
     searches for a mirroring column; None skips that check; a name uses that column."""
     if arm not in frame:
-        raise DataError(f"The experiment file has no column {arm!r}", hint="Pick the arm column from the list",
-                        column=arm)
+        raise DataError(_("The experiment file has no column {col}").format(col=repr(arm)),
+                        hint=_("Pick the arm column from the list"), column=arm)
     arms = _arm_text(frame[arm])
     missing = {str(c): int(frame[c].isna().sum()) for c in metrics if c and c in frame}
     repeated = several = 0

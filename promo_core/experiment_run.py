@@ -24,6 +24,7 @@ from .abtest import (
     with_control,
 )
 from .experiment_io import ColumnGuess, Integrity, check_integrity, clean_assignments, infer_columns
+from .i18n import _
 from .metrics import compare_metrics, default_metrics
 from .report import report_dict
 from .roi import Roi, compute_roi
@@ -72,14 +73,14 @@ def parse_split(text: str | None) -> dict[str, float] | None:
         return None
     out = {}
     for part in text.split(","):
-        name, _, share = part.rpartition("=")
+        name, _sep, share = part.rpartition("=")
         try:
             value = float(share)
         except ValueError:
             value = float("nan")
         if not name.strip() or not value > 0:
-            raise DataError(f"--split part {part.strip()!r} is not NAME=SHARE with a positive share",
-                            hint="Write for example --split control=0.9,promo=0.1")
+            raise DataError(_("--split part {part} is not NAME=SHARE with a positive share").format(
+                part=repr(part.strip())), hint=_("Write for example --split control=0.9,promo=0.1"))
         out[name.strip()] = value
     return out
 
@@ -90,13 +91,14 @@ def _match_split(split: dict[str, float], exp: Experiment) -> dict[str, float]:
     out = {}
     for k, v in split.items():
         if normalise(k) not in names:
-            raise DataError(f"The planned split names an arm {k!r} that is not in the file",
-                            where=f"the arms are {', '.join(map(repr, exp.variants))}", hint="Use the arm names")
+            raise DataError(_("The planned split names an arm {name} that is not in the file").format(name=repr(k)),
+                            where=_("the arms are {arms}").format(arms=", ".join(map(repr, exp.variants))),
+                            hint=_("Use the arm names"))
         out[names[normalise(k)]] = v
     missing = [v for v in exp.variants if v not in out]
     if missing:
-        raise DataError("The planned split leaves out some arms", where=", ".join(map(repr, missing)),
-                        hint="Give a share for every arm")
+        raise DataError(_("The planned split leaves out some arms"), where=", ".join(map(repr, missing)),
+                        hint=_("Give a share for every arm"))
     return out
 
 
@@ -115,31 +117,34 @@ def run_experiment(frame: pd.DataFrame, *, variant: str | None = None, control: 
     which the verdict then names as defaults."""
     notes = []
     if not tuning > 0 or tuning != tuning:
-        raise DataError(f"The sequential tuning parameter must be a positive number of users; got {tuning!r}",
-                        hint="Use about the number of users you expect in the whole test, e.g. 5000")
-    for role, col in (("arm", variant), ("outcome", converted), ("revenue", revenue), ("user id", user),
-                      ("time", time), *(("guardrail", g) for g in guardrails)):
+        raise DataError(_("The sequential tuning parameter must be a positive number of users; got {value}").format(
+            value=repr(tuning)), hint=_("Use about the number of users you expect in the whole test, e.g. 5000"))
+    for role, col in ((_("arm"), variant), (_("outcome"), converted), (_("revenue"), revenue), (_("user id"), user),
+                      (_("time"), time), *((_("guardrail"), g) for g in guardrails)):
         if col and col not in frame.columns:
-            raise DataError(f"The experiment file has no column {col!r} (given as the {role} column)",
-                            where=f"its columns are {', '.join(map(repr, map(str, frame.columns[:20])))}",
-                            hint="Pick a column from the list", column=col)
+            raise DataError(_("The experiment file has no column {col} (given as the {role} column)").format(
+                                col=repr(col), role=role),
+                            where=_("its columns are {columns}").format(
+                                columns=", ".join(map(repr, map(str, frame.columns[:20])))),
+                            hint=_("Pick a column from the list"), column=col)
     if is_aggregated(frame.columns) and converted is None:
         exp = load_experiment(frame, variant=variant, cost_per_user=cost_per_user, control=control)
         if not control:
             from .experiment_io import guess_control
             control = guess_control(exp.variants)
             if not control:
-                raise DataError("No arm is named like a control", where=f"the arms are {', '.join(map(repr, exp.variants))}",
-                                hint="Say which arm is the control (--control NAME, or choose it on the page)")
+                raise DataError(_("No arm is named like a control"),
+                                where=_("the arms are {arms}").format(arms=", ".join(map(repr, exp.variants))),
+                                hint=_("Say which arm is the control (--control NAME, or choose it on the page)"))
             exp = load_experiment(frame, variant=variant, cost_per_user=cost_per_user, control=control)
         guess, integ, columns = None, None, {"layout": "aggregated", "control": control}
     else:
         guess = infer_columns(frame)
         variant = variant or guess.arm
         if not variant:
-            raise DataError("No column looks like the arms of the experiment",
-                            where=f"its columns are {', '.join(map(str, frame.columns[:20]))}",
-                            hint="Name the arm column (--variant-col, or choose it on the page)")
+            raise DataError(_("No column looks like the arms of the experiment"),
+                            where=_("its columns are {columns}").format(columns=", ".join(map(str, frame.columns[:20]))),
+                            hint=_("Name the arm column (--variant-col, or choose it on the page)"))
         if variant != guess.arm:
             arm_values = frame[variant].dropna().astype(str).str.strip().unique()
             from .experiment_io import guess_control
@@ -149,9 +154,9 @@ def run_experiment(frame: pd.DataFrame, *, variant: str | None = None, control: 
         control = control or guessed_control
         if not control:
             arms = sorted(frame[variant].dropna().astype(str).str.strip().unique())
-            raise DataError(f"No arm of {variant!r} is named like a control",
-                            where=f"the arms are {', '.join(map(repr, arms[:10]))}",
-                            hint="Say which arm is the control (--control NAME, or choose it on the page)")
+            raise DataError(_("No arm of {col} is named like a control").format(col=repr(variant)),
+                            where=_("the arms are {arms}").format(arms=", ".join(map(repr, arms[:10]))),
+                            hint=_("Say which arm is the control (--control NAME, or choose it on the page)"))
         converted = converted or guess.outcome
         revenue = guess.revenue if revenue is None else revenue
         user = guess.user if user is None else user
@@ -161,9 +166,9 @@ def run_experiment(frame: pd.DataFrame, *, variant: str | None = None, control: 
         if clean:
             frame, integ = clean_assignments(frame, variant, user or None, time or None, integ)
         elif integ.problems:
-            notes.append("The assignment data has problems (see integrity); the analysis uses every row. "
-                         "Clean it (--clean, or the page switch) to drop conflicting rows and keep each user's "
-                         "first exposure.")
+            notes.append(_("The assignment data has problems (see integrity); the analysis uses every row. "
+                           "Clean it (--clean, or the page switch) to drop conflicting rows and keep each user's "
+                           "first exposure."))
         extra = tuple(dict.fromkeys(c for c in (*guardrails, *(ratio or ())) if c and c != revenue))
         exp = load_experiment(frame, variant=variant, converted=converted, revenue=revenue, cost=cost,
                               discount=discount, pre=pre, segments=tuple(segments),

@@ -26,6 +26,7 @@ from typing import Literal
 
 import pandas as pd
 
+from .i18n import N_, _
 from .schema import DataError, normalise, propose_mapping
 
 Format = Literal["auto", "events", "baskets"]
@@ -78,11 +79,11 @@ class RawTable:
     notes: tuple[str, ...] = field(default_factory=tuple)
 
     def describe(self) -> dict:
-        delim = {"\t": "tab", ",": "comma", ";": "semicolon", "|": "pipe", " ": "space"}
+        delim = {"\t": N_("tab"), ",": N_("comma"), ";": N_("semicolon"), "|": N_("pipe"), " ": N_("space")}
         return {"file": self.name, "container": self.container, "kind": self.kind,
                 "encoding": self.encoding, "delimiter": delim.get(self.delimiter, self.delimiter),
                 "header": self.has_header, "sheet": self.sheet,
-                "layout": self.layout or "not a known layout (columns mapped by name)",
+                "layout": self.layout or N_("not a known layout (columns mapped by name)"),
                 "size_mb": round(self.n_bytes / 1e6, 2), "notes": list(self.notes)}
 
 
@@ -115,7 +116,7 @@ def read_table(source: bytes | str | Path, name: str | None = None, *, fmt: Form
         path = Path(source)
         name = name or path.name
         if not path.is_file():
-            raise DataError(f"File not found: {path}", hint="Check the path and try again")
+            raise DataError(_("File not found: {path}").format(path=path), hint=_("Check the path and try again"))
         if max_bytes is not None and path.stat().st_size > max_bytes:
             _too_big(name, path.stat().st_size, max_bytes)
         data = path.read_bytes()
@@ -125,7 +126,8 @@ def read_table(source: bytes | str | Path, name: str | None = None, *, fmt: Form
     if max_bytes is not None and len(data) > max_bytes:
         _too_big(name, len(data), max_bytes)
     if _blank(data):
-        raise DataError(f"{name} is empty", hint="Upload a file with a header row and at least one data row")
+        raise DataError(_("{name} is empty").format(name=name),
+                        hint=_("Upload a file with a header row and at least one data row"))
     n_bytes = len(data)
     container = "plain"
     notes: list[str] = []
@@ -138,8 +140,8 @@ def read_table(source: bytes | str | Path, name: str | None = None, *, fmt: Form
         check_zip(data, name, _cap(max_unpacked, "xlsx"))
         raw = _read_excel(data, name, sheet, container + "+xlsx", n_bytes)
     elif data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
-        raise DataError(f"{name} is an old Excel 97-2003 workbook (.xls)",
-                        hint="Open it in Excel and save it as .xlsx or CSV, then upload that")
+        raise DataError(_("{name} is an old Excel 97-2003 workbook (.xls)").format(name=name),
+                        hint=_("Open it in Excel and save it as .xlsx or CSV, then upload that"))
     elif data[:4] == b"PAR1":
         raw = _read_parquet(data, name, container + "+parquet", n_bytes, _cap(max_unpacked, "parquet"))
     else:
@@ -172,9 +174,10 @@ def _too_much(name: str, what: str, limit: int, advice: str = "") -> None:
 
 
 def _too_big(name: str, size: int, limit: int) -> None:
-    raise DataError(f"{name} is {size / 1e6:,.0f} MB; the app accepts files up to {limit / 1e6:,.0f} MB",
-                    hint="Compress it with gzip (CSV shrinks about 6x), upload a filtered extract, "
-                         "or run the command line on the full file: promo-core validate FILE")
+    raise DataError(_("{name} is {size} MB; the app accepts files up to {limit} MB").format(
+                    name=name, size=f"{size / 1e6:,.0f}", limit=f"{limit / 1e6:,.0f}"),
+                    hint=_("Compress it with gzip (CSV shrinks about 6x), upload a filtered extract, "
+                           "or run the command line on the full file: promo-core validate FILE"))
 
 
 def _gunzip(data: bytes, name: str, cap: int, notes: list[str] | None = None) -> bytearray:
@@ -236,7 +239,7 @@ def _gunzip_chunks(data: bytes, name: str, trailing: list[int] | None = None):
 
 def decode_text(data: bytes, name: str = "file") -> tuple[str, str]:
     """Decode bytes as text, sniffing the encoding. Returns (text, encoding name)."""
-    text, enc, _ = _decode_text(data, name)
+    text, enc, _notes = _decode_text(data, name)
     return text, enc
 
 
@@ -259,14 +262,14 @@ def _decode_text(data: bytes, name: str) -> tuple[str, str, list[str]]:
             pass
     head = data[:65536]
     if head.count(b"\x00") > len(head) // 100:
-        raise DataError(f"{name} is not a text table (it contains binary data)",
-                        hint="Upload CSV, TSV, TXT, Excel (.xlsx) or Parquet, optionally gzipped")
+        raise DataError(_("{name} is not a text table (it contains binary data)").format(name=name),
+                        hint=_("Upload CSV, TSV, TXT, Excel (.xlsx) or Parquet, optionally gzipped"))
     try:
         text, enc = data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         text = data.decode("utf-8", errors="surrogateescape")
-        n_bad = sum(1 for _ in _BAD_LINE.finditer(text))
-        n_non_ascii = sum(1 for _ in _NON_ASCII_LINE.finditer(text))
+        n_bad = sum(1 for _m in _BAD_LINE.finditer(text))
+        n_non_ascii = sum(1 for _m in _NON_ASCII_LINE.finditer(text))
         if n_non_ascii - n_bad > n_bad:  # most lines with accents or CJK are UTF-8
             enc = "utf-8"
             text, notes = _repair_utf8(text)
@@ -318,8 +321,8 @@ def _check_readable(text: str, name: str) -> str:
     sample = text[:65536]
     bad = sum(1 for ch in sample if (ord(ch) < 32 and ch not in "\r\n\t") or ch == "\ufffd")
     if sample and bad / len(sample) > 0.02:
-        raise DataError(f"{name} is not a text table (it is mostly unreadable characters)",
-                        hint="Upload CSV, TSV, TXT, Excel (.xlsx) or Parquet, optionally gzipped")
+        raise DataError(_("{name} is not a text table (it is mostly unreadable characters)").format(name=name),
+                        hint=_("Upload CSV, TSV, TXT, Excel (.xlsx) or Parquet, optionally gzipped"))
     return text
 
 
@@ -388,17 +391,18 @@ def _read_text(text: str, name: str, fmt: Format, container: str, encoding: str,
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     lines = _lines(text)
     if not lines:
-        raise DataError(f"{name} has no rows", hint="Upload a file with a header row and data rows")
+        raise DataError(_("{name} has no rows").format(name=name),
+                        hint=_("Upload a file with a header row and data rows"))
     _allow_fields(max(map(len, lines)))
     delim, counts = sniff_delimiter(lines)
     rows = list(csv.reader(lines, delimiter=delim or "\x1f"))
     if fmt == "baskets" or (fmt == "auto" and _is_basket_file(rows)):
         return _read_baskets(text, name, delim or ",", container, encoding, n_bytes)
     if delim is None:
-        raise DataError(f"{name} has a single column, so user, time and item cannot be told apart",
-                        where=f"first line: {lines[0][:80]!r}",
-                        hint="Save the file with commas, tabs or semicolons between columns "
-                             "(for a basket file with one item per line, choose the 'baskets' format)")
+        raise DataError(_("{name} has a single column, so user, time and item cannot be told apart").format(name=name),
+                        where=_("first line: {line}").format(line=repr(lines[0][:80])),
+                        hint=_("Save the file with commas, tabs or semicolons between columns "
+                               "(for a basket file with one item per line, choose the 'baskets' format)"))
     first = rows[0]
     layout = _headerless_layout(rows)
     has_header = layout is None and _has_header(first)
@@ -406,9 +410,9 @@ def _read_text(text: str, name: str, fmt: Format, container: str, encoding: str,
         dup = [c for c, k in Counter(c.strip() for c in first).items() if k > 1 and c]
         if dup:
             pos = [i + 1 for i, c in enumerate(first) if c.strip() == dup[0]]
-            raise DataError(f"The header names column {dup[0]!r} more than once",
-                            where=f"columns {', '.join(map(str, pos))} of line 1",
-                            hint="Rename or delete the repeated column so each name is unique")
+            raise DataError(_("The header names column {column} more than once").format(column=repr(dup[0])),
+                            where=_("columns {positions} of line 1").format(positions=", ".join(map(str, pos))),
+                            hint=_("Rename or delete the repeated column so each name is unique"))
     if len(first) > MAX_COLUMNS:
         raise DataError(f"{name} has {len(first):,} columns; PromoScope reads at most {MAX_COLUMNS:,}",
                         hint="Keep the user, time, event, item, price and order columns and upload again")
@@ -421,10 +425,10 @@ def _read_text(text: str, name: str, fmt: Format, container: str, encoding: str,
         msg = str(exc)
         m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", msg)
         where = (f"line {m.group(2)} has {m.group(3)} fields where line 1 has {m.group(1)}" if m else msg)
-        raise DataError(f"{name} has rows with a different number of columns than the header",
+        raise DataError(_("{name} has rows with a different number of columns than the header").format(name=name),
                         where=where,
-                        hint="Check that text containing the delimiter is quoted, or that the right "
-                             "delimiter was used; for one basket per line choose the 'baskets' format") from None
+                        hint=_("Check that text containing the delimiter is quoted, or that the right "
+                               "delimiter was used; for one basket per line choose the 'baskets' format")) from None
     except (pd.errors.EmptyDataError, UnicodeError, ValueError) as exc:
         raise DataError(f"{name} could not be read as a table ({exc})",
                         hint="Check it opens as a table in a spreadsheet program") from None
@@ -435,9 +439,9 @@ def _read_text(text: str, name: str, fmt: Format, container: str, encoding: str,
         frame.columns = [str(c).strip() for c in frame.columns]
         layout = _header_layout(frame.columns)
     if frame.empty:
-        raise DataError(f"{name} has a header but no data rows",
-                        where=f"header: {', '.join(frame.columns[:10])}",
-                        hint="Upload the file with its data rows")
+        raise DataError(_("{name} has a header but no data rows").format(name=name),
+                        where=_("header: {columns}").format(columns=", ".join(frame.columns[:10])),
+                        hint=_("Upload the file with its data rows"))
     return RawTable(frame=frame, name=name, kind="events", container=container, encoding=encoding,
                     delimiter=delim, has_header=has_header, layout=layout,
                     first_line=2 if has_header else 1, n_bytes=n_bytes)
@@ -492,10 +496,11 @@ def _read_baskets(text: str, name: str, delim: str, container: str, encoding: st
             basket_ids.append(f"basket {n}")
             items.append(item)
     if not items:
-        raise DataError(f"{name} has no items", hint="One basket per line, items separated by commas")
+        raise DataError(_("{name} has no items").format(name=name),
+                        hint=_("One basket per line, items separated by commas"))
     frame = pd.DataFrame({"basket_id": basket_ids, "item": items}, dtype="str")
     return RawTable(frame=frame, name=name, kind="baskets", container=container, encoding=encoding,
-                    delimiter=delim, has_header=False, layout="basket file (one basket per line)",
+                    delimiter=delim, has_header=False, layout=N_("basket file (one basket per line)"),
                     first_line=1, n_bytes=n_bytes)
 
 
@@ -551,8 +556,9 @@ def _read_excel(data: bytes, name: str, sheet: str | None, container: str, n_byt
         book = pd.ExcelFile(io.BytesIO(data), engine="openpyxl")
         names = list(book.sheet_names)
         if sheet is not None and sheet not in names:
-            raise DataError(f"The workbook has no sheet called {sheet!r}",
-                            where=f"its sheets are {', '.join(map(repr, names))}", hint="Pick one of those")
+            raise DataError(_("The workbook has no sheet called {sheet}").format(sheet=repr(sheet)),
+                            where=_("its sheets are {sheets}").format(sheets=", ".join(map(repr, names))),
+                            hint=_("Pick one of those"))
         frames = {}
         for s in ([sheet] if sheet else names):
             f = book.parse(s, header=None, dtype=str)
@@ -567,9 +573,9 @@ def _read_excel(data: bytes, name: str, sheet: str | None, container: str, n_byt
         raise DataError(f"{name} has no data in {'sheet ' + repr(sheet) if sheet else 'any sheet'}",
                         hint="Upload a workbook whose sheet has a header row and data rows")
     if len(frames) > 1:
-        raise DataError(f"The workbook has {len(frames)} sheets with data, so it is unclear which to read",
-                        where=f"sheets: {', '.join(map(repr, frames))}",
-                        hint="Choose the sheet (Data page: sheet picker; command line: --sheet NAME)")
+        raise DataError(_("The workbook has {n} sheets with data, so it is unclear which to read").format(n=len(frames)),
+                        where=_("sheets: {sheets}").format(sheets=", ".join(map(repr, frames))),
+                        hint=_("Choose the sheet (Data page: sheet picker; command line: --sheet NAME)"))
     sheet_name, f = next(iter(frames.items()))
     f = f.reset_index(drop=True)
     first = ["" if pd.isna(v) else str(v) for v in f.iloc[0]]

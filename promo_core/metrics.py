@@ -28,6 +28,7 @@ from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import confint_proportions_2indep, test_proportions_2indep
 
 from .abtest import Experiment, welch, with_control
+from .i18n import _, fmt_num
 from .schema import DataError
 
 Kind = Literal["proportion", "mean", "ratio"]
@@ -100,20 +101,30 @@ def _one_sided(lo: float, hi: float, alternative: str) -> tuple[float, float]:
     return lo, hi
 
 
+REVENUE_METRIC = "net revenue per user"
+
+
+def metric_name(name: str) -> str:
+    """A metric's name as shown: the built-in revenue metric translated, column names as they are."""
+    return _("net revenue per user") if name == REVENUE_METRIC else name
+
+
 def _reading(m: Metric, r: dict, alpha: float) -> str:
-    unit = "points" if m.kind == "proportion" else ""
-    scale = 100 if m.kind == "proportion" else 1
-    d = f"{r['diff'] * scale:+.2f}{' ' + unit if unit else ''}"
+    points = m.kind == "proportion"
+    scale = 100 if points else 1
+    d = (_("{x} points") if points else "{x}").format(x=f"{r['diff'] * scale:+.2f}")
     sig = r["p_adjusted"] < alpha
     if m.margin is not None:
-        verdict = (f"not worse than the control by {m.margin * scale:g}{' ' + unit if unit else ''} or more"
-                   if sig else "non-inferiority not shown")
+        verdict = ((_("not worse than the control by {margin} points or more") if points else
+                    _("not worse than the control by {margin} or more")).format(margin=fmt_num(m.margin * scale))
+                   if sig else _("non-inferiority not shown"))
     elif m.role == "guardrail":
         harm = (r["diff"] < 0) == m.higher_is_better and r["diff"] != 0
-        verdict = ("likely harmed" if harm else "likely improved") if sig else "no clear change"
+        verdict = (_("likely harmed") if harm else _("likely improved")) if sig else _("no clear change")
     else:
-        verdict = ("unlikely to be chance" if sig else "could well be chance")
-    return f"{m.name}: {r['treatment']} {d} against {r['control']} — {verdict}"
+        verdict = (_("unlikely to be chance") if sig else _("could well be chance"))
+    return _("{metric}: {treatment} {diff} against {control} — {verdict}").format(
+        metric=metric_name(m.name), treatment=r["treatment"], diff=d, control=r["control"], verdict=verdict)
 
 
 def compare_metrics(exp: Experiment, control: str, metrics: list[Metric], alpha: float = 0.05,
@@ -121,16 +132,18 @@ def compare_metrics(exp: Experiment, control: str, metrics: list[Metric], alpha:
     """Every treatment against the control on every metric (columns: see ``COLUMNS``; one row per
     metric and treatment). ``alternative`` applies to the primary metric."""
     if exp.users is None:
-        raise DataError("Several metrics need user rows", hint="Upload the user-level experiment file")
+        raise DataError(_("Several metrics need user rows"), hint=_("Upload the user-level experiment file"))
     control, exp = with_control(exp, control)
     u = exp.users
     rows = []
     for m in metrics:
         for col in (m.column, m.denominator):
             if col and col not in u:
-                raise DataError(f"No metric column {col.removeprefix('metric:')!r}", hint="Choose a column of the file")
+                raise DataError(_("No metric column {col}").format(col=repr(col.removeprefix("metric:"))),
+                                hint=_("Choose a column of the file"))
         if m.margin is not None and m.margin < 0:
-            raise DataError(f"The non-inferiority margin of {m.name!r} must be 0 or more", hint="Try 0.01")
+            raise DataError(_("The non-inferiority margin of {name} must be 0 or more").format(name=repr(m.name)),
+                            hint=_("Try 0.01"))
         if m.margin is not None:
             alt = "greater" if m.higher_is_better else "less"
             null = -m.margin if m.higher_is_better else m.margin
@@ -177,7 +190,8 @@ def compare_metrics(exp: Experiment, control: str, metrics: list[Metric], alpha:
                            xt[mt] if xt is not None else None, xc[mc] if xc is not None else None,
                            alpha / k, alt, null)[3]
                 r["ci_low_adjusted"], r["ci_high_adjusted"], r["confidence_adjusted"] = ci[0], ci[1], 1 - alpha / k
-            r["reading"] = _reading(r["_m"], r, alpha) if r["ok"] else f"{r['metric']}: not enough data"
+            r["reading"] = (_reading(r["_m"], r, alpha) if r["ok"]
+                            else _("{metric}: not enough data").format(metric=metric_name(r["metric"])))
             out.append(r)
     return pd.DataFrame([{k: r[k] for k in COLUMNS} for r in out], columns=COLUMNS)
 
@@ -188,12 +202,13 @@ def default_metrics(exp: Experiment, guardrails: tuple[str, ...] = (), ratio: tu
     columns (``metric:<name>`` in the user rows) and an optional ratio (numerator, denominator)."""
     out = [Metric(exp.metric, "proportion", "converted", role="primary")]
     if exp.has_revenue:
-        out.append(Metric("net revenue per user", "mean", "revenue"))
+        out.append(Metric(REVENUE_METRIC, "mean", "revenue"))
     u = exp.users if exp.users is not None else pd.DataFrame()
     for g in guardrails:
         col = f"metric:{g}"
         if col not in u:
-            raise DataError(f"No guardrail column {g!r} was loaded", hint="Load it with the experiment (extra=...)")
+            raise DataError(_("No guardrail column {col} was loaded").format(col=repr(g)),
+                            hint=_("Load it with the experiment (extra=...)"))
         values = set(pd.to_numeric(u[col], errors="coerce").dropna().unique())
         kind = "proportion" if values <= {0, 1} else "mean"
         out.append(Metric(g, kind, col, higher_is_better=g not in lower_is_better))

@@ -26,6 +26,8 @@ import re
 import numpy as np
 import pandas as pd
 
+from .i18n import N_
+
 #: kind -> pattern on the item name or id (case-insensitive)
 PATTERNS: dict[str, re.Pattern] = {
     "shipping": re.compile(r"^\W*(?:[a-z]+ ){0,2}(?:postage|carriage|shipping|delivery|freight|courier)"
@@ -37,9 +39,9 @@ PATTERNS: dict[str, re.Pattern] = {
     "gift card": re.compile(r"gift ?(?:card|voucher)|^gift_", re.I),
     "test": re.compile(r"^test\b|test item|do not use", re.I),
 }
-KIND_LABELS = {"shipping": "Shipping / postage", "fee": "Fee or charge", "adjustment": "Manual adjustment",
-               "discount": "Discount", "sample": "Samples", "gift card": "Gift card / voucher",
-               "test": "Test item", "behaviour": "Behaves unlike a product"}
+KIND_LABELS = {"shipping": N_("Shipping / postage"), "fee": N_("Fee or charge"), "adjustment": N_("Manual adjustment"),
+               "discount": N_("Discount"), "sample": N_("Samples"), "gift card": N_("Gift card / voucher"),
+               "test": N_("Test item"), "behaviour": N_("Behaves unlike a product")}
 RARE_SHAPE = 0.01
 PRICE_SPREAD = 10.0
 RETURN_SHARE = 0.5
@@ -165,8 +167,8 @@ def revenue_split(events: pd.DataFrame, returns: pd.DataFrame | None,
         ret_np = rv[r_np].groupby(returns.loc[r_np, "item_id"].astype(str)).sum()
     else:
         ret, ret_np = 0.0, pd.Series(dtype=float)
-    rows = [("Product sales (gross)", gross), ("Product returns and cancellations", -ret),
-            ("Net product sales", gross - ret)]
+    rows = [(N_("Product sales (gross)"), gross), (N_("Product returns and cancellations"), -ret),
+            (N_("Net product sales"), gross - ret)]
     if np_mask.any() or len(ret_np):
         per = v[np_mask].groupby(buys.loc[np_mask, "item_id"].astype(str)).sum()
         per = per.add(-ret_np, fill_value=0.0)
@@ -177,7 +179,7 @@ def revenue_split(events: pd.DataFrame, returns: pd.DataFrame | None,
         for i, amount in per.sort_values(ascending=False).items():
             label = names.get(i)
             rows.append((f"Non-product: {label if isinstance(label, str) and label else i} ({i})", float(amount)))
-        rows.append(("Non-product lines, net", float(per.sum())))
+        rows.append((N_("Non-product lines, net"), float(per.sum())))
     out = pd.DataFrame(rows, columns=["line", "amount"])
     out["share_of_gross_pct"] = 100 * out["amount"] / gross if gross else np.nan
     return out

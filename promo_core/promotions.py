@@ -41,21 +41,37 @@ import pandas as pd
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 from .features import order_keys
+from .i18n import N_, _, fmt_num
+from .offers import MECHANICS, MID, Scenario
 from .plan_files import Field, load_json, record
 from .schema import DataError, line_amount
 
 PLAN_VERSION = 1
+#: offer_type (a stable English key, stored in plan files) -> its name (N_: translate with _() where shown)
 OFFER_TYPES: dict[str, str] = {
-    "none": "No offer", "percent_off": "Percent off", "threshold_coupon": "Spend X, get Y off",
-    "fixed_coupon": "Fixed coupon", "free_shipping": "Free shipping", "bundle": "Bundle deal",
-    "points": "Points multiplier", "flash_sale": "Flash sale (percent off, short window)",
+    "none": N_("No offer"), "percent_off": N_("Percent off"), "threshold_coupon": N_("Spend X, get Y off"),
+    "fixed_coupon": N_("Fixed coupon"), "free_shipping": N_("Free shipping"), "bundle": N_("Bundle deal"),
+    "points": N_("Points multiplier"), **{k: m.name for k, m in MECHANICS.items()},
 }
-#: what 'depth' means for each offer type, and its allowed range
+#: what 'depth' means for each offer type (N_, with {currency}), and its allowed range; "" = not used
 DEPTH: dict[str, tuple[str, float, float]] = {
-    "none": ("", 0, 0), "percent_off": ("% off", 0, 100), "flash_sale": ("% off", 0, 100),
-    "threshold_coupon": ("£ off", 0, 10_000), "fixed_coupon": ("£ off", 0, 10_000), "free_shipping": ("", 0, 0),
-    "bundle": ("% off the bundle", 0, 100), "points": ("× points", 1, 20),
+    "none": ("", 0, 0), "percent_off": (N_("% off"), 0, 100), "flash_sale": (N_("% off"), 0, 100),
+    "threshold_coupon": (N_("{currency} off"), 0, 10_000), "fixed_coupon": (N_("{currency} off"), 0, 10_000),
+    "free_shipping": ("", 0, 0), "bundle": (N_("% off the bundle"), 0, 100), "points": (N_("× points"), 1, 20),
+    "tiered_discount": ("", 0, 0), "gift_with_purchase": (N_("{currency} gift cost price"), 0, 10_000),
+    "second_item": (N_("% off the second item"), 0, 100), "member_points": (N_("points per {currency}1"), 0, 100),
+    "deposit_presale": ("", 0, 0),
 }
+
+
+def offer_type_name(kind: str) -> str:
+    """The offer type's name in the current language."""
+    return _(OFFER_TYPES.get(kind, kind))
+
+
+def depth_unit(kind: str, currency: str = "£") -> str:
+    unit = DEPTH.get(kind, ("", 0, 0))[0]
+    return _(unit).format(currency=currency) if unit else ""
 
 
 @dataclass(frozen=True)
@@ -71,31 +87,48 @@ class Assumptions:
     horizon_days: int = 14
     elasticity: dict[str, float] = field(default_factory=lambda: {
         "percent_off": 2.0, "flash_sale": 2.6, "threshold_coupon": 2.5, "fixed_coupon": 2.0,
-        "free_shipping": 3.0, "bundle": 1.5, "points": 1.0})
+        "free_shipping": 3.0, "bundle": 1.5, "points": 1.0,
+        **{k: m.default_elasticity for k, m in MECHANICS.items() if k != "flash_sale"}})
     redemption: dict[str, float] = field(default_factory=lambda: {
         "percent_off": 1.0, "flash_sale": 1.0, "threshold_coupon": 0.8, "fixed_coupon": 0.8,
-        "free_shipping": 1.0, "bundle": 1.0, "points": 1.0})
+        "free_shipping": 1.0, "bundle": 1.0, "points": 1.0,
+        **{k: m.default_redemption for k, m in MECHANICS.items() if k != "flash_sale"}})
     shipping_cost: float = 3.95
     point_value: float = 0.01
     bundle_attach: float = 0.15
     bundle_price: float = 30.0
     threshold_pull: float = 0.5
     uncertainty: float = 0.5
+    second_item_take: float = 0.2       # share of one-item orders that add a second item (第二件半价)
+    points_redeemed: float = 0.5        # share of member points ever redeemed (会员积分)
+    presale_completion: float = 0.8     # share of extra pre-sale deposits completed (预售定金膨胀)
+    presale_pull_forward: float = 0.3   # share of extra completed pre-sale orders that would have come anyway
 
     def validate(self) -> Assumptions:
         if not 0 < self.margin <= 1:
-            raise DataError(f"The gross margin must be between 0% and 100%; got {self.margin!r}", hint="Try 40%")
+            raise DataError(_("The gross margin must be between 0% and 100%; got {value}").format(
+                value=repr(self.margin)), hint=_("Try 40%"))
         if not 1 <= self.horizon_days <= 365:
-            raise DataError("The campaign length must be 1 to 365 days", hint="Try 14")
+            raise DataError(_("The campaign length must be 1 to 365 days"), hint=_("Try 14"))
         for k, v in {**self.elasticity, **self.redemption}.items():
             if v < 0:
-                raise DataError(f"Assumption for {k} cannot be negative", hint="Use 0 or more")
+                raise DataError(_("Assumption for {name} cannot be negative").format(name=offer_type_name(k)),
+                                hint=_("Use 0 or more"))
+        for name in ("second_item_take", "points_redeemed", "presale_completion", "presale_pull_forward"):
+            if not 0 <= getattr(self, name) <= 1:
+                raise DataError(_("{label} must be from 0% to 100%; got {value}").format(
+                    label=_(ASSUMPTION_FIELDS[name].label), value=fmt_num(getattr(self, name))),
+                    hint=_("Use a share between 0 and 1"))
         return self
 
 
 @dataclass(frozen=True)
 class Offer:
-    """One segment's offer. ``depth``: % for percent/flash/bundle, £ for coupons, × for points."""
+    """One segment's offer. ``depth``: % for percent/flash/bundle/second item, £ for coupons and the gift's cost
+    price, × for the points multiplier, points per £ for member points. ``tiers``: (threshold, amount off)
+    pairs of a tiered spend-and-save; ``window_start``/``window_hours``/``stock``: a flash sale's daily window
+    (hour of day, length) and its stock in units (0: no limit); ``deposit``/``deposit_value``: a pre-sale's
+    deposit and what it counts for at the final payment."""
 
     segment: str
     offer_type: str = "none"
@@ -103,31 +136,103 @@ class Offer:
     threshold: float = 0.0
     target_share: float = 1.0
     contact_cost: float = 0.0
+    tiers: tuple[tuple[float, float], ...] = ()
+    window_start: float = 0.0
+    window_hours: float = 24.0
+    stock: float = 0.0
+    deposit: float = 0.0
+    deposit_value: float = 0.0
+
+    def __post_init__(self) -> None:  # JSON and tables give lists: keep one hashable, comparable form
+        object.__setattr__(self, "tiers", tuple((float(t), float(o)) for t, o in (self.tiers or ())))
 
     def validate(self) -> Offer:
         if self.offer_type not in OFFER_TYPES:
-            raise DataError(f"Unknown offer type {self.offer_type!r} for segment {self.segment!r}",
-                            hint=f"Use one of: {', '.join(OFFER_TYPES)}")
+            raise DataError(_("Unknown offer type {kind} for segment {segment}").format(
+                kind=repr(self.offer_type), segment=repr(self.segment)),
+                hint=_("Use one of: {names}").format(names=", ".join(OFFER_TYPES)))
         unit, lo, hi = DEPTH[self.offer_type]
         if unit and not lo <= self.depth <= hi:
-            raise DataError(f"The depth of the {OFFER_TYPES[self.offer_type].lower()} for {self.segment!r} must be "
-                            f"from {lo:g} to {hi:g} {unit}; got {self.depth:g}",
-                            hint="A discount cannot exceed 100% of the price")
+            raise DataError(_("The depth of the offer {name} for {segment} must be from {lo} to {hi} ({unit}); got "
+                              "{value}").format(name=offer_type_name(self.offer_type), segment=repr(self.segment),
+                                                lo=f"{lo:g}", hi=f"{hi:g}", unit=depth_unit(self.offer_type),
+                                                value=f"{self.depth:g}"),
+                            hint=_("A discount cannot exceed 100% of the price"))
         if not 0 <= self.target_share <= 1:
-            raise DataError(f"The targeted share of {self.segment!r} must be 0% to 100%; got {self.target_share:.0%}",
-                            hint="Use a share between 0 and 1")
-        if self.contact_cost < 0 or self.threshold < 0:
-            raise DataError(f"Costs and thresholds for {self.segment!r} cannot be negative", hint="Use 0 or more")
+            raise DataError(_("The targeted share of {segment} must be 0% to 100%; got {value}").format(
+                segment=repr(self.segment), value=f"{self.target_share:.0%}"), hint=_("Use a share between 0 and 1"))
+        if self.contact_cost < 0 or self.threshold < 0 or self.stock < 0 or self.deposit < 0:
+            raise DataError(_("Costs and thresholds for {segment} cannot be negative").format(
+                segment=repr(self.segment)), hint=_("Use 0 or more"))
         if self.offer_type == "threshold_coupon" and self.threshold <= 0:
-            raise DataError(f"The threshold coupon for {self.segment!r} needs a threshold above 0", hint="e.g. 80")
+            raise DataError(_("The threshold coupon for {segment} needs a threshold above 0").format(
+                segment=repr(self.segment)), hint=_("e.g. 80"))
+        if self.offer_type in MECHANICS:
+            MECHANICS[self.offer_type].validate(self)
         return self
 
     def label(self, currency: str = "£") -> str:
+        """The offer in words, in the current language (e.g. 'Spend £80, get £12 off')."""
         t, d = self.offer_type, self.depth
-        return {"none": "No offer", "percent_off": f"{d:g}% off", "flash_sale": f"Flash sale {d:g}% off",
-                "threshold_coupon": f"Spend {currency}{self.threshold:g}, get {currency}{d:g} off",
-                "fixed_coupon": f"{currency}{d:g} coupon", "free_shipping": "Free shipping",
-                "bundle": f"Bundle {d:g}% off", "points": f"{d:g}× points"}[t]
+        if t in MECHANICS:
+            return MECHANICS[t].label(self, currency)
+        if t == "percent_off":
+            return _("{d}% off").format(d=f"{d:g}")
+        if t == "threshold_coupon":
+            return _("Spend {t}, get {off} off").format(t=f"{currency}{self.threshold:g}", off=f"{currency}{d:g}")
+        if t == "fixed_coupon":
+            return _("{amount} coupon").format(amount=f"{currency}{d:g}")
+        if t == "bundle":
+            return _("Bundle {d}% off").format(d=f"{d:g}")
+        if t == "points":
+            return _("{d}× points").format(d=f"{d:g}")
+        return offer_type_name(t)
+
+    def evidence_key(self) -> tuple[str, str, float, float]:
+        """(segment, offer type, depth, threshold): where an A/B variant of this offer is stored."""
+        if self.offer_type in MECHANICS:
+            return (self.segment, self.offer_type, *MECHANICS[self.offer_type].evidence_key(self))
+        return (self.segment, self.offer_type, float(self.depth),
+                float(self.threshold if self.offer_type == "threshold_coupon" else 0.0))
+
+
+def offer_from_key(segment: str, kind: str, depth: float, threshold: float, target_share: float = 1.0,
+                   contact_cost: float = 0.0) -> Offer:
+    """The offer an A/B variant parsed as (kind, depth, threshold) stands for."""
+    if kind in MECHANICS:
+        return MECHANICS[kind].from_key(Offer, segment, depth, threshold, target_share=target_share,
+                                        contact_cost=contact_cost)
+    return Offer(segment, kind, depth, threshold, target_share, contact_cost)
+
+
+#: an offer's own settings (what a target list's ``offer_spec`` column keeps, so a readout knows the offer exactly)
+SPEC_FIELDS = ("offer_type", "depth", "threshold", "tiers", "window_start", "window_hours", "stock", "deposit",
+               "deposit_value")
+
+
+def offer_spec(o: Offer) -> str:
+    """The offer's settings as compact JSON (fields at their default left out; segment, share and contact
+    cost are not part of it): ``{"offer_type": "tiered_discount", "tiers": [[200.0, 20.0], [400.0, 50.0]]}``."""
+    default = Offer(o.segment)
+    spec: dict[str, Any] = {"offer_type": o.offer_type}
+    for k in SPEC_FIELDS[1:]:
+        v = getattr(o, k)
+        if v != getattr(default, k):
+            spec[k] = [[float(t), float(off)] for t, off in v] if k == "tiers" else float(v)
+    return json.dumps(spec, separators=(",", ":"), ensure_ascii=False)
+
+
+def offer_from_spec(segment: str, text: Any) -> Offer:
+    """The offer a target list's ``offer_spec`` cell describes, checked like a plan file's offer (DataError
+    naming the field otherwise)."""
+    where = _("the offer_spec of segment {segment}").format(segment=repr(str(segment)))
+    checked = record(load_json(str(text), what="offer_spec", max_bytes=4096), OFFER_FIELDS, where,
+                     choice_fields={"offer_type": OFFER_TYPES}, pair_fields=OFFER_PAIRS)
+    unknown = set(checked) - set(SPEC_FIELDS)
+    if unknown:
+        raise DataError(_("Unknown field(s) in {where}: {names}").format(where=where, names=", ".join(sorted(unknown))),
+                        hint=_("Use the target list PromoScope exported"))
+    return Offer(str(segment), **checked).validate()
 
 
 @dataclass(frozen=True)
@@ -142,6 +247,8 @@ class Baseline:
     order_values: np.ndarray  # gross order values, for threshold reach
     basis: str = "given"     # where the conversion comes from (shown beside it)
     customers_observed: int = 0  # customer-windows behind the conversion
+    order_items: np.ndarray | None = None     # items per order, aligned with order_values (None: unknown)
+    activity_hours: np.ndarray | None = None  # share of the segment's events in each hour of day (24; None: no times)
 
     def reach(self, threshold: float, pull: float) -> tuple[float, float]:
         """(share of orders that qualify, mean top-up per order) for a threshold coupon."""
@@ -184,17 +291,36 @@ def segmenter(kind: str, events: pd.DataFrame, *, returns: pd.DataFrame | None =
 
 
 def _orders(events: pd.DataFrame, nonproduct: tuple[str, ...] = ()) -> pd.DataFrame:
-    """One row per order: user_id, key, t (first line's time), v (gross value of product lines)."""
+    """One row per order: user_id, key, t (first line's time), v (gross value of product lines), n (items:
+    the units of its product lines, or its lines when units are unknown)."""
     from .nonproduct import is_nonproduct
     buys = events[(events["event"] == "purchase") & events["price"].notna()]
     if buys.empty:
-        raise DataError("The planner needs purchases with prices to measure order values",
-                        hint="Load data with a price column")
+        raise DataError(_("The planner needs purchases with prices to measure order values"),
+                        hint=_("Load data with a price column"))
     gross = line_amount(buys) + (buys["discount"].fillna(0) if "discount" in buys else 0) * buys["quantity"]
-    gross = gross.where(~is_nonproduct(buys, nonproduct), 0.0)
+    product = ~is_nonproduct(buys, nonproduct)
+    gross = gross.where(product, 0.0)
+    units = buys["quantity"].fillna(1).clip(lower=0) if "quantity" in buys else pd.Series(1.0, index=buys.index)
     orders = pd.DataFrame({"user_id": buys["user_id"].astype(str).to_numpy(), "key": order_keys(buys).to_numpy(),
-                           "t": buys["timestamp"].to_numpy(), "v": gross.to_numpy()})
-    return orders.groupby(["user_id", "key"], sort=False).agg(t=("t", "min"), v=("v", "sum")).reset_index()
+                           "t": buys["timestamp"].to_numpy(), "v": gross.to_numpy(),
+                           "n": units.where(product, 0.0).to_numpy(dtype=float)})
+    return orders.groupby(["user_id", "key"], sort=False).agg(t=("t", "min"), v=("v", "sum"),
+                                                              n=("n", "sum")).reset_index()
+
+
+def activity_by_hour(events: pd.DataFrame, segments: pd.DataFrame) -> dict[str, np.ndarray] | None:
+    """Share of each segment's events in each hour of the day (24 values summing to 1), from the
+    timestamps; None when the data has no times of day (every event at midnight)."""
+    ts = events["timestamp"]
+    hours = ts.dt.hour
+    if not ((hours != 0) | (ts.dt.minute != 0)).any():
+        return None
+    seg = segments.set_index(segments["user_id"].astype(str))["segment"].astype(str)
+    frame = pd.DataFrame({"segment": events["user_id"].astype(str).map(seg).to_numpy(), "hour": hours.to_numpy()})
+    counts = frame.dropna(subset=["segment"]).groupby(["segment", "hour"]).size().unstack(fill_value=0)
+    counts = counts.reindex(columns=range(24), fill_value=0)
+    return {str(k): (row / row.sum()).to_numpy(dtype=float) for k, row in counts.iterrows() if row.sum() > 0}
 
 
 def baseline_windows(events: pd.DataFrame, segments: pd.DataFrame, horizon_days: int = 14,
@@ -272,6 +398,7 @@ def baselines(events: pd.DataFrame, segments: pd.DataFrame, horizon_days: int = 
     ctrl = None
     if control_users is not None:
         ctrl = control_users.assign(segment=control_users["user_id"].astype(str).map(seg)).dropna(subset=["segment"])
+    hours = activity_by_hour(events, segments)
     out = {}
     for name, members in seg.groupby(seg):
         users = len(members)
@@ -288,47 +415,130 @@ def baselines(events: pd.DataFrame, segments: pd.DataFrame, horizon_days: int = 
             if len(cg) >= min_control:
                 conv, why, seen = float(cg["converted"].mean()), "A/B control group", len(cg)
         out[str(name)] = Baseline(str(name), users, float(conv), float(per_buyer),
-                                  float(o["v"].mean()) if len(o) else 0.0, o["v"].to_numpy(), why, seen)
+                                  float(o["v"].mean()) if len(o) else 0.0, o["v"].to_numpy(), why, seen,
+                                  np.maximum(o["n"].to_numpy(dtype=float), 1.0),
+                                  None if hours is None else hours.get(str(name)))
     return out
+
+
+#: the assumptions that are not per offer type: key -> (name, meaning, which way it moves profit)
+ASSUMPTION_TEXT: dict[str, tuple[str, str]] = {
+    "margin": (N_("Gross margin"), N_("share of each sale kept as profit (a fact, not varied)")),
+    "bundle_attach": (N_("Bundle attach rate"),
+                      N_("share of orders that add the bundle; the extra sales count only at the mid and high ends")),
+    "threshold_pull": (N_("Threshold top-up pull"), N_("share of orders just under a threshold (满减, 满赠, spend-X "
+                                                       "coupons) that top up to reach it")),
+    "second_item_take": (N_("Extra items bought (第二件半价)"),
+                         N_("share of one-item orders that add a second item to get the discount")),
+    "points_redeemed": (N_("Points redeemed (会员积分)"),
+                        N_("share of member points ever redeemed; only that share costs the shop, paid later")),
+    "presale_completion": (N_("Deposits completed (预售定金膨胀)"),
+                           N_("share of the extra pre-sale deposits that complete; the rest are forfeited and kept "
+                              "as revenue")),
+    "presale_pull_forward": (N_("Pulled-forward demand (预售定金膨胀)"),
+                             N_("share of extra completed pre-sale orders that would have come later at full price "
+                                "anyway")),
+    "uncertainty": (N_("Uncertainty of assumed lifts"), N_("± relative range of the assumed lifts (high end)")),
+}
+ELASTICITY_MEANING = N_("relative conversion lift per unit of order value given away")
+REDEMPTION_MEANING = N_("share of eligible orders that use the offer (the low end keeps it: the discount is still paid)")
+
+
+def assumption_label(key: str) -> str:
+    """The name of an assumption (a ``key`` of :func:`assumption_ranges`) in the current language."""
+    if key.startswith("elasticity.") or key.startswith("redemption."):
+        kind, offer = key.split(".", 1)
+        text = _("Elasticity: {offer}") if kind == "elasticity" else _("Redemption: {offer}")
+        return text.format(offer=offer_type_name(offer))
+    return _(ASSUMPTION_TEXT[key][0]) if key in ASSUMPTION_TEXT else key
+
+
+def basis_label(basis: str) -> str:
+    """Where a baseline's conversion comes from (:attr:`Baseline.basis`, English) in the current language."""
+    m = re.fullmatch(r"(\d+) earlier windows", basis)
+    if m:
+        return _("{n} earlier windows").format(n=m.group(1))
+    return _(BASIS_LABELS.get(basis, basis)) if basis in BASIS_LABELS else basis
+
+
+BASIS_LABELS = {"same period last year": N_("same period last year"), "A/B control group": N_("A/B control group"),
+                "all customers (no history for this segment)": N_("all customers (no history for this segment)"),
+                "given": N_("given")}
 
 
 def assumption_ranges(a: Assumptions) -> pd.DataFrame:
     """Every stated assumption with its value and range; each range includes its "no effect" value.
 
-    Columns: assumption, value, low, high, no_effect (the value at which the assumption adds
-    nothing), meaning. The forecast's low end uses the no-effect values of the lifts; the high end
-    uses ``high``.
+    Columns: key (machine name), assumption (English name), value, low, high, no_effect (the value at which
+    the assumption adds nothing), meaning (English; translate with ``_``), direction ('helps': the low end of
+    the forecast sets it to no effect; 'costs': the low end uses its high value; 'fact': not varied). The
+    names and meanings are N_-marked English so exports keep one language; pages translate them
+    (:func:`assumption_label`, ``_(meaning)``).
     """
     u = a.uncertainty
-    rows = [("Gross margin", a.margin, a.margin, a.margin, np.nan, "share of each £ of sales kept as profit (a fact, "
-             "not varied)")]
+
+    def text(key: str) -> tuple[str, str]:
+        return ASSUMPTION_TEXT[key]
+    rows = [("margin", *text("margin")[:1], a.margin, a.margin, a.margin, np.nan, text("margin")[1], "fact")]
     for k, v in a.elasticity.items():
-        rows.append((f"Elasticity: {OFFER_TYPES.get(k, k)}", v, 0.0, v * (1 + u), 0.0,
-                     "relative conversion lift per unit of order value given away"))
+        rows.append((f"elasticity.{k}", f"Elasticity: {OFFER_TYPES.get(k, k)}", v, 0.0, v * (1 + u), 0.0,
+                     ELASTICITY_MEANING, "helps"))
     for k, v in a.redemption.items():
-        rows.append((f"Redemption: {OFFER_TYPES.get(k, k)}", v, 0.0, 1.0, 0.0,
-                     "share of eligible orders that use the offer (the low end keeps it: the discount is still paid)"))
-    rows += [("Bundle attach rate", a.bundle_attach, 0.0, min(1.0, a.bundle_attach * (1 + u)), 0.0,
-              "share of orders that add the bundle; the extra sales count only at the mid and high ends"),
-             ("Threshold top-up pull", a.threshold_pull, 0.0, min(1.0, a.threshold_pull * (1 + u)), 0.0,
-              "share of orders just under a threshold that top up to reach it"),
-             ("Uncertainty of assumed lifts", u, 0.0, u, 0.0, "± relative range of the assumed lifts (high end)")]
-    return pd.DataFrame(rows, columns=["assumption", "value", "low", "high", "no_effect", "meaning"])
+        rows.append((f"redemption.{k}", f"Redemption: {OFFER_TYPES.get(k, k)}", v, 0.0, 1.0, 0.0,
+                     REDEMPTION_MEANING, "fact"))
+    for key, direction in (("bundle_attach", "helps"), ("threshold_pull", "helps"), ("second_item_take", "helps"),
+                           ("points_redeemed", "costs"), ("presale_completion", "mixed"),
+                           ("presale_pull_forward", "costs")):
+        v = getattr(a, key)
+        rows.append((key, text(key)[0], v, 0.0, min(1.0, v * (1 + u)), 0.0, text(key)[1], direction))
+    rows.append(("uncertainty", text("uncertainty")[0], u, 0.0, u, 0.0, text("uncertainty")[1], "fact"))
+    return pd.DataFrame(rows, columns=["key", "assumption", "value", "low", "high", "no_effect", "meaning",
+                                       "direction"])
 
 
 # ---------------------------------------------------------------- A/B evidence per segment
 
-VARIANT_PATTERNS = ((re.compile(r"(\d+(?:\.\d+)?)\s*%\s*off", re.I), "percent_off"),
-                    (re.compile(r"spend\s*\D?(\d+(?:\.\d+)?)\D+?get\s*\D?(\d+(?:\.\d+)?)", re.I), "threshold_coupon"))
+_NUM = r"(\d+(?:\.\d+)?)"
+#: (pattern, offer type, (depth, threshold) from the match), most specific first
+VARIANT_PATTERNS: tuple[tuple[re.Pattern, str, Callable[[re.Match], tuple[float, float]]], ...] = (
+    (re.compile(r"定金\s*\D?" + _NUM + r"\s*(?:抵|当|膨胀(?:为|到)?)\s*\D?" + _NUM), "deposit_presale",
+     lambda m: (float(m.group(2)), float(m.group(1)))),
+    (re.compile(r"deposit\s*\D?" + _NUM + r"\D+?(?:counts?\s+as|worth)\s*\D?" + _NUM, re.I), "deposit_presale",
+     lambda m: (float(m.group(2)), float(m.group(1)))),
+    (re.compile(r"(?:flash|秒杀)\D*?" + _NUM + r"\s*%", re.I), "flash_sale", lambda m: (float(m.group(1)), 0.0)),
+    (re.compile(r"满\s*\D?" + _NUM + r"\s*减\s*\D?" + _NUM), "tiered_discount",
+     lambda m: (float(m.group(2)), float(m.group(1)))),
+    (re.compile(r"满\s*\D?" + _NUM + r"\s*[赠送]\D*?" + _NUM), "gift_with_purchase",
+     lambda m: (float(m.group(2)), float(m.group(1)))),
+    (re.compile(r"gift\D*?" + _NUM + r"\D+?(?:over|spend|above)\s*\D?" + _NUM, re.I), "gift_with_purchase",
+     lambda m: (float(m.group(1)), float(m.group(2)))),
+    (re.compile(r"第二件\s*半价|second\s+item\s+half\s+price", re.I), "second_item", lambda m: (50.0, 0.0)),
+    (re.compile(r"第二件\s*" + _NUM + r"\s*折"), "second_item", lambda m: (100.0 - 10 * float(m.group(1)), 0.0)),
+    (re.compile(r"second\s+item\D*?" + _NUM + r"\s*%\s*off", re.I), "second_item",
+     lambda m: (float(m.group(1)), 0.0)),
+    (re.compile(_NUM + r"\s*points?\s+per", re.I), "member_points", lambda m: (float(m.group(1)), 0.0)),
+    (re.compile(_NUM + r"\s*%\s*off", re.I), "percent_off", lambda m: (float(m.group(1)), 0.0)),
+    (re.compile(r"spend\s*\D?" + _NUM + r"\D+?get\s*\D?" + _NUM, re.I), "threshold_coupon",
+     lambda m: (float(m.group(2)), float(m.group(1)))),
+)
 
 
 def parse_variant(name: str) -> tuple[str, float, float] | None:
-    """'10% off' -> ('percent_off', 10, 0); 'spend 80 get 12' -> ('threshold_coupon', 12, 80)."""
-    for pattern, kind in VARIANT_PATTERNS:
+    """An A/B variant's name as (offer type, depth, threshold), or None when it names no offer.
+
+    '10% off' -> ('percent_off', 10, 0); 'spend 80 get 12' -> ('threshold_coupon', 12, 80); '满200减20' ->
+    ('tiered_discount', 20, 200) (one tier: a name with several tiers is not read); '满80赠5' (gift costing 5)
+    -> ('gift_with_purchase', 5, 80); '第二件半价' -> ('second_item', 50, 0); '第二件7折' -> 30% off the second
+    item; 'flash sale 20% off' / '秒杀20%' -> ('flash_sale', 20, 0) (all day, no stock limit); '2 points per £'
+    -> ('member_points', 2, 0); '定金20抵50' / 'deposit 20 counts as 50' -> ('deposit_presale', 50, 20).
+    """
+    if len(re.findall(r"满\s*\D?\d+(?:\.\d+)?\s*减", name)) > 1:
+        return None
+    for pattern, kind, read in VARIANT_PATTERNS:
         m = pattern.search(name)
         if m:
-            return (kind, float(m.group(1)), 0.0) if kind == "percent_off" else (kind, float(m.group(2)),
-                                                                                 float(m.group(1)))
+            depth, threshold = read(m)
+            return kind, depth, threshold
     return None
 
 
@@ -348,6 +558,7 @@ class Evidence:
     profit_per_user: float       # Δ contribution per user, contact cost excluded
     profit_low: float
     profit_high: float
+    offer: Offer | None = None   # the offer measured, when known whole (a campaign readout's offer_spec)
 
 
 def evidence(users: pd.DataFrame, segments: pd.DataFrame, control: str, margin: float,
@@ -383,7 +594,11 @@ def evidence(users: pd.DataFrame, segments: pd.DataFrame, control: str, margin: 
 
 FORECAST_COLUMNS = ["segment", "offer", "source", "users", "targeted", "baseline_conversion", "expected_conversion",
                     "incremental_orders", "incremental_revenue", "value_given", "cannibalised", "contact_cost",
-                    "incremental_profit", "profit_low", "profit_high", "roi", "discount_share", "baseline_source"]
+                    "incremental_profit", "profit_low", "profit_high", "roi", "discount_share", "baseline_source",
+                    "deferred_cost", "forfeited_deposits"]
+#: the forecast's "source" values (English machine values, kept in exports; pages show _(source))
+SOURCE_LABELS = {"A/B test": N_("A/B test"), "A/B-calibrated elasticity": N_("A/B-calibrated elasticity"),
+                 "assumed elasticity": N_("assumed elasticity"), "no promotion": N_("no promotion")}
 
 
 def _given(offer: Offer, b: Baseline, a: Assumptions) -> tuple[float, float]:
@@ -412,15 +627,14 @@ def forecast_segment(offer: Offer, b: Baseline, a: Assumptions,
     targeted = 0 if offer.offer_type == "none" else int(round(b.users * offer.target_share))
     row = {"segment": offer.segment, "offer": offer.label(), "users": b.users, "targeted": targeted,
            "baseline_conversion": b.conversion, "baseline_source": b.basis}
+    row |= {"deferred_cost": 0.0, "forfeited_deposits": 0.0}
     if offer.offer_type == "none" or targeted == 0:
         return row | {"source": "no promotion", "expected_conversion": b.conversion, "incremental_orders": 0.0,
                       "incremental_revenue": 0.0, "value_given": 0.0, "cannibalised": 0.0, "contact_cost": 0.0,
                       "incremental_profit": 0.0, "profit_low": 0.0, "profit_high": 0.0, "roi": np.nan,
                       "discount_share": 0.0}
     contact = targeted * offer.contact_cost
-    k = (offer.segment, offer.offer_type, float(offer.depth), float(offer.threshold if offer.offer_type ==
-                                                                       "threshold_coupon" else 0.0))
-    measured = (ev or {}).get(k)
+    measured = (ev or {}).get(offer.evidence_key())
     if measured is not None:
         p0, p1 = measured.conv_control, measured.conv_treated
         given = measured.discount_per_user * targeted
@@ -436,9 +650,11 @@ def forecast_segment(offer: Offer, b: Baseline, a: Assumptions,
                       else np.nan,
                       "discount_share": measured.discount_per_user / measured.gross_treated if measured.gross_treated
                       else 0.0}
+    calibrated = _calibrated_elasticity(offer, b, a, ev)
+    if offer.offer_type in MECHANICS:
+        return row | _forecast_mechanic(offer, b, a, targeted, contact, calibrated)
     per_order, top_up = _given(offer, b, a)
     share = per_order / b.aov if b.aov > 0 else 0.0
-    calibrated = _calibrated_elasticity(offer, b, a, ev)
     e = calibrated if calibrated is not None else a.elasticity.get(offer.offer_type, 0.0)
     source = "A/B-calibrated elasticity" if calibrated is not None else "assumed elasticity"
     redemption = a.redemption.get(offer.offer_type, 1.0)
@@ -471,13 +687,52 @@ def forecast_segment(offer: Offer, b: Baseline, a: Assumptions,
                   "discount_share": per_order / (b.aov + top_up) if b.aov + top_up > 0 else 0.0}
 
 
+def _forecast_mechanic(offer: Offer, b: Baseline, a: Assumptions, targeted: int, contact: float,
+                       calibrated: float | None) -> dict[str, Any]:
+    """The forecast of an offer priced by a mechanic of :mod:`promo_core.offers` (see each module)."""
+    mech = MECHANICS[offer.offer_type]
+    e = calibrated if calibrated is not None else a.elasticity.get(offer.offer_type, 0.0)
+    source = "A/B-calibrated elasticity" if calibrated is not None else "assumed elasticity"
+    redemption = a.redemption.get(offer.offer_type, 1.0)
+    mid = mech.per_order(offer, b, a, MID)
+    lift = e * (mid.perceived / b.aov if b.aov > 0 else 0.0) * redemption
+    u = a.uncertainty
+
+    def run(s: Scenario):
+        po = mid if s == MID else mech.per_order(offer, b, a, s)
+        m = mech.settle(offer, b, a, s, targeted, lift * s.lift, po, redemption)
+        return m, m.gross * a.margin + m.other_revenue - m.given - contact
+    m, profit = run(MID)
+    if calibrated is None:  # low end: every assumed lift and helpful behaviour at zero, costly ones high
+        low = [Scenario(0.0, 0.0, 1 + u, c) for c in (1 - u, 1 + u)]
+        high = [Scenario(1 + u, 1 + u, max(1 - u, 0.0), c) for c in (1 - u, 1 + u)]
+    else:  # the lift was measured at another depth: a narrower band on it
+        low = [Scenario(1 - u / 2, 0.0, 1 + u, c) for c in (1 - u, 1 + u)]
+        high = [Scenario(1 + u / 2, 1 + u, max(1 - u, 0.0), c) for c in (1 - u, 1 + u)]
+    ends = [run(s)[1] for s in low + high] + [profit]
+    return {"source": source, "expected_conversion": m.conversion, "incremental_orders": m.new_orders,
+            "incremental_revenue": m.gross + m.other_revenue - m.given, "value_given": m.given,
+            "cannibalised": m.cannibalised, "contact_cost": contact, "incremental_profit": profit,
+            "profit_low": min(ends), "profit_high": max(ends),
+            "roi": profit / (m.given + contact) if m.given + contact else np.nan,
+            "discount_share": mid.given / (b.aov + mid.top_up) if b.aov + mid.top_up > 0 else 0.0,
+            "deferred_cost": m.deferred, "forfeited_deposits": m.other_revenue}
+
+
 def _calibrated_elasticity(offer: Offer, b: Baseline, a: Assumptions, ev) -> float | None:
     """Lift per unit of value given, measured by the A/B test for this offer type in this segment."""
     for (seg, kind, depth, threshold), m in (ev or {}).items():
         if seg != offer.segment or kind != offer.offer_type or m.conv_control <= 0:
             continue
-        tested = Offer(seg, kind, depth, threshold)
-        per_order, _ = _given(tested, b, a)
+        tested = m.offer if m.offer is not None else offer_from_key(seg, kind, depth, threshold)
+        if kind in MECHANICS:
+            try:
+                tested.validate()
+                per_order = MECHANICS[kind].per_order(tested, b, a, MID).perceived
+            except DataError:
+                continue
+        else:
+            per_order, _top = _given(tested, b, a)
         share = per_order / b.aov * a.redemption.get(kind, 1.0) if b.aov > 0 else 0.0
         if share > 0:
             return max((m.conv_treated / m.conv_control - 1) / share, 0.0)
@@ -490,12 +745,13 @@ def forecast(plan: list[Offer], base: dict[str, Baseline], a: Assumptions,
     a.validate()
     missing = [o.segment for o in plan if o.segment not in base]
     if missing:
-        raise DataError(f"The plan names segment(s) the data does not have: {', '.join(map(repr, missing[:5]))}",
-                        hint="Load a plan made for this segmentation, or reset the plan")
+        raise DataError(_("The plan names segment(s) the data does not have: {names}").format(
+            names=", ".join(map(repr, missing[:5]))), hint=_("Load a plan made for this segmentation, or reset the plan"))
     rows = [forecast_segment(o, base[o.segment], a, ev) for o in plan]
     df = pd.DataFrame(rows, columns=FORECAST_COLUMNS)
     total = {c: df[c].sum() for c in ("users", "targeted", "incremental_orders", "incremental_revenue", "value_given",
-                                      "cannibalised", "contact_cost", "incremental_profit", "profit_low", "profit_high")}
+                                      "cannibalised", "contact_cost", "incremental_profit", "profit_low", "profit_high",
+                                      "deferred_cost", "forfeited_deposits")}
     cost = total["value_given"] + total["contact_cost"]
     total.update({"segment": "Total", "offer": "", "source": "", "discount_share": np.nan, "baseline_source": "",
                   "roi": total["incremental_profit"] / cost if cost else np.nan,
@@ -513,11 +769,11 @@ def plan_comparison(plan_total: pd.Series, template: Offer, base: dict[str, Base
     """This plan against the same offer to everyone and against no promotion: plan, profit, low, high."""
     everyone = forecast(same_offer_plan(replace(template, target_share=1.0), list(base)), base, a, ev).iloc[-1]
     return pd.DataFrame([
-        {"plan": "This plan", "profit": plan_total["incremental_profit"], "low": plan_total["profit_low"],
+        {"plan": _("This plan"), "profit": plan_total["incremental_profit"], "low": plan_total["profit_low"],
          "high": plan_total["profit_high"]},
-        {"plan": f"{template.label(currency)} to everyone", "profit": everyone["incremental_profit"],
+        {"plan": _("{offer} to everyone").format(offer=template.label(currency)), "profit": everyone["incremental_profit"],
          "low": everyone["profit_low"], "high": everyone["profit_high"]},
-        {"plan": "No promotion", "profit": 0.0, "low": 0.0, "high": 0.0}])
+        {"plan": _("No promotion"), "profit": 0.0, "low": 0.0, "high": 0.0}])
 
 
 # ---------------------------------------------------------------- optimiser
@@ -526,7 +782,7 @@ def option_grid(b: Baseline, contact_cost: float, types: tuple[str, ...] | None 
     """Candidate offers for one segment: every type at a few depths and targeted shares."""
     aov = max(b.aov, 1.0)
     depths: dict[str, list[tuple[float, float]]] = {
-        "percent_off": [(5, 0), (10, 0), (15, 0), (20, 0)], "flash_sale": [(15, 0), (25, 0)],
+        "percent_off": [(5, 0), (10, 0), (15, 0), (20, 0)],
         "fixed_coupon": [(round(0.1 * aov), 0), (round(0.2 * aov), 0)], "free_shipping": [(0, 0)],
         "points": [(2, 0), (3, 0)], "bundle": [(10, 0)],
         "threshold_coupon": [(round(f * t), round(t)) for t in (1.2 * aov, 1.5 * aov) for f in (0.1, 0.15)]}
@@ -537,7 +793,26 @@ def option_grid(b: Baseline, contact_cost: float, types: tuple[str, ...] | None 
         for depth, threshold in grid:
             for share in (0.25, 0.5, 0.75, 1.0):
                 out.append(Offer(b.segment, kind, float(depth), float(threshold), share, contact_cost))
+    for kind, mech in MECHANICS.items():
+        if types is not None and kind not in types:
+            continue
+        if kind == "second_item" and b.order_items is None:
+            continue
+        for settings in mech.grid(Offer, b):
+            for share in (0.25, 0.5, 0.75, 1.0):
+                o = Offer(b.segment, kind, target_share=share, contact_cost=contact_cost, **settings)
+                try:
+                    out.append(o.validate())
+                except DataError:  # a grid point this segment's order values cannot carry (e.g. tiers of 0)
+                    continue
     return out
+
+
+#: the optimiser's reasons (English in the result, N_-marked: pages show _(why))
+WHY = {"no_profit": N_("no offer is expected to make money here"),
+       "no_room": N_("the offers that pay here do not fit the budget alongside better uses"),
+       "over_budget": N_("the most profitable offer here costs more than the budget leaves"),
+       "best": N_("the most profitable option for this segment")}
 
 
 @dataclass(frozen=True)
@@ -550,10 +825,22 @@ class Optimised:
     status: str
 
 
+def _tested_offer(segment: str, key: tuple, m: Evidence, share: float, contact_cost: float) -> Offer | None:
+    """The offer an A/B test or readout measured, as an optimiser candidate; None when its key alone
+    cannot describe a valid offer (a several-tier 满减 known only by its key)."""
+    _seg, kind, depth, threshold = key
+    o = (replace(m.offer, segment=segment, target_share=share, contact_cost=contact_cost) if m.offer is not None
+         else offer_from_key(segment, kind, depth, threshold, share, contact_cost))
+    try:
+        return o.validate()
+    except DataError:
+        return None
+
+
 def optimise(base: dict[str, Baseline], a: Assumptions, budget: float, ev: dict | None = None,
              caps: dict[str, float] | None = None, min_margin: float = 0.0, contact_cost: float = 0.15,
              extra_options: dict[str, list[Offer]] | None = None, types: tuple[str, ...] | None = None,
-             only_tested: bool = False) -> Optimised:
+             only_tested: bool = False, currency: str = "£") -> Optimised:
     """Choose one offer per segment to maximise expected incremental profit (scipy ``milp``, HiGHS).
 
     Constraints: exactly one option per segment ('No offer' is always one); total cost (value given
@@ -563,18 +850,19 @@ def optimise(base: dict[str, Baseline], a: Assumptions, budget: float, ev: dict 
     ``only_tested`` keeps to them (and 'No offer'), so the plan rests on measurements alone.
     """
     if not isinstance(budget, (int, float)) or not math.isfinite(budget) or budget <= 0:
-        raise DataError(f"The budget must be a positive amount; got {budget!r}",
-                        hint="Enter the most you can spend on discounts and contacts")
+        raise DataError(_("The budget must be a positive amount; got {value}").format(value=repr(budget)),
+                        hint=_("Enter the most you can spend on discounts and contacts"))
     if not base:
-        raise DataError("There are no segments to plan for", hint="Form segments on the Segments page first")
+        raise DataError(_("There are no segments to plan for"), hint=_("Form segments on the Segments page first"))
     caps = caps or {}
     segs, options, profit, cost = [], [], [], []
     for s, b in base.items():
         b = replace(b, segment=s) if b.segment != s else b
         if b.users == 0:
             continue
-        tested = [Offer(s, kind, depth, threshold, share, contact_cost)
-                  for (seg, kind, depth, threshold) in (ev or {}) if seg == s for share in (0.5, 1.0)]
+        tested = [_tested_offer(s, key, m, share, contact_cost)
+                  for key, m in (ev or {}).items() if key[0] == s for share in (0.5, 1.0)]
+        tested = [o for o in tested if o is not None]
         opts = ([Offer(s)] if only_tested else option_grid(b, contact_cost, types)) + tested
         opts += list((extra_options or {}).get(s, []))
         for o in opts:
@@ -594,7 +882,8 @@ def optimise(base: dict[str, Baseline], a: Assumptions, budget: float, ev: dict 
     constraints = [LinearConstraint(one_each, 1, 1), LinearConstraint(np.array([cost]), 0, budget)]
     res = milp(c=-np.array(profit), constraints=constraints, integrality=np.ones(n), bounds=Bounds(0, 1))
     if not res.success:
-        raise DataError(f"The optimiser found no plan ({res.message})", hint="Raise the budget or loosen the limits")
+        raise DataError(_("The optimiser found no plan ({reason})").format(reason=res.message),
+                        hint=_("Raise the budget or loosen the limits"))
     chosen = [j for j in range(n) if res.x[j] > 0.5]
     plan, rows = [], []
     for s in names:
@@ -607,18 +896,17 @@ def optimise(base: dict[str, Baseline], a: Assumptions, budget: float, ev: dict 
         best_any = max((k for k in range(n) if segs[k] == s), key=lambda k: profit[k])
         over = best_any if profit[best_any] > profit[j] else None
         if options[j].offer_type == "none":
-            why = ("no offer is expected to make money here" if profit[best_any] <= 0 else
-                   "the offers that pay here do not fit the budget alongside better uses")
+            why = WHY["no_profit"] if profit[best_any] <= 0 else WHY["no_room"]
         elif best_any != j:
-            why = "the most profitable offer here costs more than the budget leaves"
+            why = WHY["over_budget"]
         else:
-            why = "the most profitable option for this segment"
+            why = WHY["best"]
         plan.append(options[j])
-        rows.append({"segment": s, "chosen": options[j].label(), "targeted_share": options[j].target_share,
-                     "expected_profit": profit[j], "cost": cost[j],
-                     "runner_up": options[runner].label() if runner is not None else "",
+        rows.append({"segment": s, "chosen": options[j].label(currency), "chosen_type": options[j].offer_type,
+                     "targeted_share": options[j].target_share, "expected_profit": profit[j], "cost": cost[j],
+                     "runner_up": options[runner].label(currency) if runner is not None else "",
                      "runner_up_profit": profit[runner] if runner is not None else np.nan,
-                     "better_but_over_budget": options[over].label() if over is not None else "",
+                     "better_but_over_budget": options[over].label(currency) if over is not None else "",
                      "better_but_over_budget_profit": profit[over] if over is not None else np.nan,
                      "better_but_over_budget_cost": cost[over] if over is not None else np.nan, "why": why})
     return Optimised(plan, float(-res.fun), float(sum(cost[j] for j in chosen)), pd.DataFrame(rows), "optimal")
@@ -633,19 +921,35 @@ def plan_to_json(plan: list[Offer], a: Assumptions, dataset: dict, segmentation:
 
 #: ranges of the numbers a plan file may hold (anything else is refused with the field's name)
 OFFER_FIELDS: dict[str, Field] = {
-    "depth": Field("The offer's depth", 0, 10_000), "threshold": Field("The spend threshold", 0, 10_000_000),
-    "target_share": Field("The targeted share", 0, 1), "contact_cost": Field("The contact cost per user", 0, 10_000),
+    "depth": Field(N_("The offer's depth"), 0, 10_000), "threshold": Field(N_("The spend threshold"), 0, 10_000_000),
+    "target_share": Field(N_("The targeted share"), 0, 1),
+    "contact_cost": Field(N_("The contact cost per user"), 0, 10_000),
+    "window_start": Field(N_("The flash sale's start hour"), 0, 23, True),
+    "window_hours": Field(N_("The flash sale's length in hours"), 1, 24, True),
+    "stock": Field(N_("The flash sale's stock in units"), 0, 1e9, True),
+    "deposit": Field(N_("The pre-sale deposit"), 0, 10_000_000),
+    "deposit_value": Field(N_("What the pre-sale deposit counts as"), 0, 10_000_000),
+}
+#: list-of-pairs fields of an offer: name -> (first number, second number, most pairs)
+OFFER_PAIRS: dict[str, tuple[Field, Field, int]] = {
+    "tiers": (Field(N_("A tier's spend threshold"), 0, 10_000_000), Field(N_("A tier's amount off"), 0, 10_000_000),
+              10),
 }
 ASSUMPTION_FIELDS: dict[str, Field] = {
-    "margin": Field("The gross margin", 0, 1), "horizon_days": Field("The campaign length in days", 1, 365, True),
-    "shipping_cost": Field("The shipping cost", 0, 10_000), "point_value": Field("The value of a point", 0, 100),
-    "bundle_attach": Field("The bundle attach rate", 0, 1), "bundle_price": Field("The bundle price", 0, 1_000_000),
-    "threshold_pull": Field("The share of orders topped up to a threshold", 0, 1),
-    "uncertainty": Field("The uncertainty of assumed lifts", 0, 10),
+    "margin": Field(N_("The gross margin"), 0, 1), "horizon_days": Field(N_("The campaign length in days"), 1, 365, True),
+    "shipping_cost": Field(N_("The shipping cost"), 0, 10_000), "point_value": Field(N_("The value of a point"), 0, 100),
+    "bundle_attach": Field(N_("The bundle attach rate"), 0, 1),
+    "bundle_price": Field(N_("The bundle price"), 0, 1_000_000),
+    "threshold_pull": Field(N_("The share of orders topped up to a threshold"), 0, 1),
+    "uncertainty": Field(N_("The uncertainty of assumed lifts"), 0, 10),
+    "second_item_take": Field(N_("The share of one-item orders that add a second item"), 0, 1),
+    "points_redeemed": Field(N_("The share of points redeemed"), 0, 1),
+    "presale_completion": Field(N_("The share of pre-sale deposits completed"), 0, 1),
+    "presale_pull_forward": Field(N_("The share of pre-sale orders pulled forward"), 0, 1),
 }
 ASSUMPTION_DICTS: dict[str, tuple[Field, dict[str, str]]] = {
-    "elasticity": (Field("The elasticity", 0, 50), {k: v for k, v in OFFER_TYPES.items() if k != "none"}),
-    "redemption": (Field("The redemption rate", 0, 1), {k: v for k, v in OFFER_TYPES.items() if k != "none"}),
+    "elasticity": (Field(N_("The elasticity"), 0, 50), {k: v for k, v in OFFER_TYPES.items() if k != "none"}),
+    "redemption": (Field(N_("The redemption rate"), 0, 1), {k: v for k, v in OFFER_TYPES.items() if k != "none"}),
 }
 MAX_PLAN_OFFERS = 1000
 
@@ -658,32 +962,34 @@ def plan_from_json(text: str | bytes, dataset: dict, segments: list[str]) -> tup
     """
     data = load_json(text)
     if not isinstance(data, dict) or data.get("promoscope_plan") != PLAN_VERSION:
-        raise DataError("This is not a PromoScope plan file (or it is from another version)",
-                        hint="Save the plan again from the planner")
+        raise DataError(_("This is not a PromoScope plan file (or it is from another version)"),
+                        hint=_("Save the plan again from the planner"))
     if data.get("dataset") != dataset:
         was = data.get("dataset") if isinstance(data.get("dataset"), dict) else {}
-        raise DataError("The plan was made for another dataset",
-                        where=f"plan: {str(was.get('name', '?'))[:80]} ({str(was.get('users', '?'))[:20]} users); "
-                              f"now: {dataset.get('name')} ({dataset.get('users')} users)",
-                        hint="Load the data the plan was made for, or build a new plan")
+        raise DataError(_("The plan was made for another dataset"),
+                        where=_("plan: {plan_name} ({plan_users} users); now: {name} ({users} users)").format(
+                            plan_name=str(was.get("name", "?"))[:80], plan_users=str(was.get("users", "?"))[:20],
+                            name=dataset.get("name"), users=dataset.get("users")),
+                        hint=_("Load the data the plan was made for, or build a new plan"))
     raw_offers = data.get("offers")
     if not isinstance(raw_offers, list) or not raw_offers or len(raw_offers) > MAX_PLAN_OFFERS:
-        raise DataError(f"The plan file needs a list of 1 to {MAX_PLAN_OFFERS:,} offers under 'offers'",
-                        hint="Save the plan again from the planner")
+        raise DataError(_("The plan file needs a list of 1 to {n} offers under 'offers'").format(
+            n=f"{MAX_PLAN_OFFERS:,}"), hint=_("Save the plan again from the planner"))
     offers, seen = [], set()
     for i, o in enumerate(raw_offers, start=1):
-        checked = record(o, OFFER_FIELDS, f"offer {i}", text_fields=("segment",),
-                         choice_fields={"offer_type": OFFER_TYPES})
+        where = _("offer {i}").format(i=i)
+        checked = record(o, OFFER_FIELDS, where, text_fields=("segment",),
+                         choice_fields={"offer_type": OFFER_TYPES}, pair_fields=OFFER_PAIRS)
         if "segment" not in checked:
-            raise DataError("Every offer needs a 'segment'", where=f"offer {i}", hint="Save the plan again")
+            raise DataError(_("Every offer needs a 'segment'"), where=where, hint=_("Save the plan again"))
         if checked["segment"] in seen:
-            raise DataError(f"The plan has two offers for segment {checked['segment']!r}", where=f"offer {i}",
-                            hint="Keep one offer per segment")
+            raise DataError(_("The plan has two offers for segment {segment}").format(
+                segment=repr(checked["segment"])), where=where, hint=_("Keep one offer per segment"))
         seen.add(checked["segment"])
         offers.append(Offer(**checked).validate())
     a_fields = {f.name: ASSUMPTION_FIELDS.get(f.name, Field(f"'{f.name}'", 0, 1_000_000))
                 for f in fields(Assumptions) if f.name not in ASSUMPTION_DICTS}
-    checked = record(data.get("assumptions", {}), a_fields, "assumptions", dict_fields=ASSUMPTION_DICTS)
+    checked = record(data.get("assumptions", {}), a_fields, _("assumptions"), dict_fields=ASSUMPTION_DICTS)
     defaults = Assumptions()
     for name in ASSUMPTION_DICTS:  # a partial table keeps the defaults for the types it does not name
         if name in checked:
@@ -691,15 +997,16 @@ def plan_from_json(text: str | bytes, dataset: dict, segments: list[str]) -> tup
     a = Assumptions(**checked).validate()
     unknown = [o.segment for o in offers if o.segment not in segments]
     if unknown:
-        raise DataError("The plan names segments this segmentation does not have",
+        raise DataError(_("The plan names segments this segmentation does not have"),
                         where=", ".join(map(repr, unknown[:5])),
-                        hint="Choose the same segmentation as when the plan was saved")
+                        hint=_("Choose the same segmentation as when the plan was saved"))
     return offers, a
 
 
 def target_list(plan: list[Offer], segments: pd.DataFrame, fc: pd.DataFrame, uplift: pd.Series | None = None,
                 seed: int = 0) -> pd.DataFrame:
-    """Users to contact: user_id, segment, offer, depth, expected_uplift.
+    """Users to contact: user_id, segment, offer, offer_type, depth, threshold, offer_spec (the offer's
+    settings as JSON, see :func:`offer_spec`), expected_uplift.
 
     Within a segment the targeted share goes to the users with the highest predicted uplift when an
     uplift model is given; otherwise a seeded random sample (ranking by propensity would pick sure
@@ -719,12 +1026,13 @@ def target_list(plan: list[Offer], segments: pd.DataFrame, fc: pd.DataFrame, upl
         else:
             pick = rng.choice(members, size=k, replace=False) if k else members[:0]
         avg = by_seg.loc[o.segment, "expected_conversion"] - by_seg.loc[o.segment, "baseline_conversion"]
+        spec = offer_spec(o)
         for u in pick:
             rows.append({"user_id": u, "segment": o.segment, "offer": o.label(), "offer_type": o.offer_type,
-                         "depth": o.depth, "threshold": o.threshold,
+                         "depth": o.depth, "threshold": o.threshold, "offer_spec": spec,
                          "expected_uplift": float(uplift.get(u, avg)) if uplift is not None else float(avg)})
     return pd.DataFrame(rows, columns=["user_id", "segment", "offer", "offer_type", "depth", "threshold",
-                                       "expected_uplift"])
+                                       "offer_spec", "expected_uplift"])
 
 
 # ---------------------------------------------------------------- forecast.json (the `plan` command)
@@ -732,7 +1040,7 @@ def target_list(plan: list[Offer], segments: pd.DataFrame, fc: pd.DataFrame, upl
 SOURCE_KINDS = {"A/B test": "measured", "A/B-calibrated elasticity": "calibrated", "assumed elasticity": "assumed",
                 "no promotion": "none"}
 MONEY_FIELDS = ("incremental_revenue", "value_given", "cannibalised", "contact_cost", "incremental_profit",
-                "profit_low", "profit_high")
+                "profit_low", "profit_high", "deferred_cost", "forfeited_deposits")
 
 
 def _num(v: Any) -> Any:
@@ -758,6 +1066,11 @@ def forecast_record(fc: pd.DataFrame, plan: list[Offer], base: dict[str, Baselin
                      "baseline_conversion": _num(r["baseline_conversion"]), "baseline_source": b.basis,
                      "baseline_customer_windows": b.customers_observed,
                      "offer": r["offer"], "offer_type": o.offer_type, "depth": o.depth, "threshold": o.threshold,
+                     **({"tiers": [list(x) for x in o.tiers]} if o.tiers else {}),
+                     **({k: getattr(o, k) for k in ("window_start", "window_hours", "stock")}
+                        if o.offer_type == "flash_sale" else {}),
+                     **({k: getattr(o, k) for k in ("deposit", "deposit_value")}
+                        if o.offer_type == "deposit_presale" else {}),
                      "target_share": o.target_share, "contact_cost_per_user": o.contact_cost,
                      "source": SOURCE_KINDS.get(r["source"], r["source"]),
                      "expected_conversion": _num(r["expected_conversion"]),

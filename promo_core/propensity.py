@@ -25,12 +25,13 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeClassifier
 
 from .features import build_profiles, default_as_of, feature_frame, numeric_features
+from .i18n import N_, _
 from .schema import DataError
 
 Model = Literal["logistic", "tree", "forest", "boosting", "mlp"]
-MODELS: dict[str, str] = {"logistic": "Logistic regression", "tree": "Decision tree",
-                          "forest": "Random forest", "boosting": "Gradient boosting",
-                          "mlp": "Neural net (small MLP)"}
+MODELS: dict[str, str] = {"logistic": N_("Logistic regression"), "tree": N_("Decision tree"),
+                          "forest": N_("Random forest"), "boosting": N_("Gradient boosting"),
+                          "mlp": N_("Neural net (small MLP)")}
 
 
 def make_model(name: str, seed: int = 0):
@@ -46,7 +47,8 @@ def make_model(name: str, seed: int = 0):
     if name == "mlp":
         return make_pipeline(StandardScaler(), MLPClassifier(hidden_layer_sizes=(32, 16), max_iter=600,
                                                              early_stopping=True, random_state=seed))
-    raise DataError(f"Unknown model {name!r}", hint=f"Use one of: {', '.join(MODELS)}")
+    raise DataError(_("Unknown model {value}").format(value=repr(name)),
+                    hint=_("Use one of: {options}").format(options=", ".join(MODELS)))
 
 
 @dataclass(frozen=True)
@@ -94,15 +96,18 @@ def fit_propensity(events: pd.DataFrame, model: Model = "logistic", horizon_days
                    features: list[str] | None = None) -> Propensity:
     """Train on a time split, evaluate on held-out users, and score everyone. See the module doc."""
     if model not in MODELS:
-        raise DataError(f"Unknown model {model!r}", hint=f"Use one of: {', '.join(MODELS)}")
+        raise DataError(_("Unknown model {value}").format(value=repr(model)),
+                        hint=_("Use one of: {options}").format(options=", ".join(MODELS)))
     if not isinstance(horizon_days, (int, np.integer)) or not 1 <= horizon_days <= 365:
-        raise DataError(f"The prediction horizon must be 1 to 365 days; got {horizon_days!r}", hint="Try 30")
+        raise DataError(_("The prediction horizon must be 1 to 365 days; got {value}").format(value=repr(horizon_days)),
+                        hint=_("Try 30"))
     as_of = default_as_of(events)
     cutoff = as_of - pd.Timedelta(days=int(horizon_days))
     span = (as_of - events["timestamp"].min()).days
     if span < 2 * horizon_days:
-        raise DataError(f"The data covers {span} days, too short to learn from a {horizon_days}-day horizon",
-                        hint=f"Choose a horizon of at most {max(1, span // 2)} days")
+        raise DataError(_("The data covers {span} days, too short to learn from a {horizon}-day horizon").format(
+            span=span, horizon=horizon_days), hint=_("Choose a horizon of at most {days} days").format(
+                days=max(1, span // 2)))
     past = build_profiles(events, as_of=cutoff)
     bought = events.loc[(events["event"] == "purchase") & (events["timestamp"] >= cutoff), "user_id"].unique()
     y = past["user_id"].isin(bought).to_numpy().astype(int)
@@ -112,8 +117,8 @@ def fit_propensity(events: pd.DataFrame, model: Model = "logistic", horizon_days
     empty_roc = pd.DataFrame(columns=["fpr", "tpr"])
     now = build_profiles(events, as_of=as_of)
     if y.sum() < 10 or (len(y) - y.sum()) < 10:
-        notes.append(f"Only {int(y.sum())} of {len(y):,} users bought after the cut-off: too few of one kind "
-                     "to train a model; scores are the overall purchase rate")
+        notes.append(_("Only {k} of {n} users bought after the cut-off: too few of one kind to train a model; "
+                       "scores are the overall purchase rate").format(k=int(y.sum()), n=f"{len(y):,}"))
         rate = float(y.mean()) if len(y) else 0.0
         return Propensity(model, int(horizon_days), cutoff, len(y), 0, rate, None, None, None, None, None,
                           empty_roc, pd.DataFrame(), pd.DataFrame(),
@@ -128,12 +133,12 @@ def fit_propensity(events: pd.DataFrame, model: Model = "logistic", horizon_days
     auc = float(roc_auc_score(y_te, p))
     rng = np.random.default_rng(seed)
     boots = []
-    for _ in range(200):
+    for _i in range(200):
         i = rng.integers(0, len(y_te), len(y_te))
         if 0 < y_te[i].sum() < len(i):
             boots.append(roc_auc_score(y_te[i], p[i]))
     prec, rec = top_decile(y_te, p)
-    fpr, tpr, _ = roc_curve(y_te, p)
+    fpr, tpr, _thresholds = roc_curve(y_te, p)
     obs, pred = calibration_curve(y_te, p, n_bins=10, strategy="quantile")
     sample = min(len(y_te), 4000)
     imp = permutation_importance(est, X_te.iloc[:sample], y_te[:sample], scoring="roc_auc", n_repeats=3,

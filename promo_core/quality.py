@@ -21,12 +21,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .i18n import N_
 from .inference import Inference, infer_mapping, unit_or_line
 from .io import Format, RawTable, read_table
 from .schema import (
     COLUMN_NAMES,
     EVENTS,
     DataError,
+    Msg,
     canonical_event,
     check_mapping,
     line_amount,
@@ -251,37 +253,38 @@ def clean_events(raw: RawTable, mapping: Mapping[str, str] | None = None, *,
         facts["rows_with_price_le_0"] = int((price <= 0).sum())
 
     # --- cleaning steps, in order
-    drop(duplicated, "exact duplicate of an earlier row")
-    drop(user.isna().to_numpy(), "user id missing")
+    drop(duplicated, N_("exact duplicate of an earlier row"))
+    drop(user.isna().to_numpy(), N_("user id missing"))
     if not baskets:
-        drop(times.isna().to_numpy(), "time missing or unreadable")
+        drop(times.isna().to_numpy(), N_("time missing or unreadable"))
     huge = np.zeros(n, dtype=bool)
     for v in (price, disc, qty):
         if v is not None:
             huge |= (v.abs() > MAX_MAGNITUDE).to_numpy()
     if huge.any():
-        drop(huge, f"price, discount or quantity infinite or above {MAX_MAGNITUDE:.0e} (implausible)")
+        drop(huge, Msg(N_("price, discount or quantity infinite or above {limit} (implausible)"),
+                       limit=f"{MAX_MAGNITUDE:.0e}"))
     if "event" in col:
-        drop((unknown | event.isna()).to_numpy(), "event type missing or unknown")
+        drop((unknown | event.isna()).to_numpy(), N_("event type missing or unknown"))
     is_purchase = (event == "purchase").to_numpy()
     returns = cancelled.copy()
     if qty is not None:
         returns |= (qty <= 0).fillna(False).to_numpy(dtype=bool) & is_purchase
     return_rows = returns & keep
     if order is not None or qty is not None:
-        drop(returns, "cancelled order or return (quantity 0 or less)")
+        drop(returns, N_("cancelled order or return (quantity 0 or less)"))
     if qty is not None:
-        drop(qty.isna().to_numpy() & is_purchase, "purchase quantity missing or not a number")
+        drop(qty.isna().to_numpy() & is_purchase, N_("purchase quantity missing or not a number"))
     negative = np.zeros(n, dtype=bool)
     if total is not None:
         negative = ((total < 0) & (qty > 0 if qty is not None else True)).fillna(False).to_numpy(dtype=bool)
         negative = negative & is_purchase & keep
-        drop(negative, "line amount negative with a positive quantity (not a return)")
+        drop(negative, N_("line amount negative with a positive quantity (not a return)"))
     elif price is not None:
         negative = (price < 0).fillna(False).to_numpy(dtype=bool) & is_purchase & keep
     if price is not None:
         drop(((price.isna() | (price <= 0)).to_numpy()) & is_purchase,
-             "purchase price missing, not a number, or 0 or less")
+             N_("purchase price missing, not a number, or 0 or less"))
 
     kept = int(keep.sum())
     if kept == 0:
@@ -319,7 +322,8 @@ def clean_events(raw: RawTable, mapping: Mapping[str, str] | None = None, *,
     events = events.sort_values(["timestamp", "user_id"], kind="stable").reset_index(drop=True)
 
     if raw.layout and raw.layout.startswith("UCI Online Retail"):
-        notes.append("Invoices starting with 'C' are cancellations: their rows were left out of purchases and kept as returns of the customer (net value)")
+        notes.append(Msg(N_("Invoices starting with 'C' are cancellations: their rows were left out of purchases and kept "
+                            "as returns of the customer (net value)")))
     report = _report(raw, mapping, facts, steps, events, tuple(extras), tuple(notes))
     report = replace(report, mapping_used=mapping_reasons(mapping, inference), checks=tuple(checks),
                      discounts=discount_breakdown(events).set_index("source")["amount"].round(2).to_dict()

@@ -16,6 +16,7 @@ from scipy import sparse
 from sklearn.metrics.pairwise import cosine_similarity
 
 from .features import order_keys
+from .i18n import _, fmt_date
 from .rules import item_labels
 from .schema import DataError
 
@@ -34,11 +35,11 @@ class Model:
 def _purchases(events: pd.DataFrame, nonproduct: tuple[str, ...] = ()) -> pd.DataFrame:
     from .nonproduct import product_lines
     if "item_id" not in events or events["item_id"].isna().all():
-        raise DataError("Recommendations need an item column, and this dataset has none",
-                        hint="Map the item column on the Data page")
+        raise DataError(_("Recommendations need an item column, and this dataset has none"),
+                        hint=_("Map the item column on the Data page"))
     buys = product_lines(events[(events["event"] == "purchase") & events["item_id"].notna()], nonproduct)
     if buys.empty:
-        raise DataError("There are no purchases to learn from", hint="Recommendations need purchase rows")
+        raise DataError(_("There are no purchases to learn from"), hint=_("Recommendations need purchase rows"))
     labels = item_labels(events)
     return pd.DataFrame({"user_id": buys["user_id"].astype(str).to_numpy(),
                          "item": buys["item_id"].astype(str).map(labels).to_numpy(),
@@ -53,8 +54,8 @@ def fit(pairs: pd.DataFrame) -> Model:
     users = pd.Index(sorted(pairs["user_id"].unique()))
     items = pd.Index(sorted(pairs["item"].unique()))
     if len(items) > MAX_ITEMS:
-        raise DataError(f"{len(items):,} items is more than the {MAX_ITEMS:,} the similarity table can hold",
-                        hint="Recommend at category level, or filter the catalogue")
+        raise DataError(_("{n} items is more than the {limit} the similarity table can hold").format(
+            n=f"{len(items):,}", limit=f"{MAX_ITEMS:,}"), hint=_("Recommend at category level, or filter the catalogue"))
     m = sparse.csr_matrix((np.ones(len(pairs)), (users.get_indexer(pairs["user_id"]), items.get_indexer(pairs["item"]))),
                           shape=(len(users), len(items)))
     sim = cosine_similarity(m.T, dense_output=True)
@@ -92,7 +93,7 @@ def _top_rows(scores: np.ndarray, owned: sparse.csr_matrix, n: int) -> tuple[np.
 def similar_items(model: Model, item: str, n: int = 10) -> pd.DataFrame:
     """The n items most often bought by the same customers. Columns: item, similarity."""
     if item not in model.items:
-        raise DataError(f"No purchases of {item!r}", hint="Pick an item that has been bought")
+        raise DataError(_("No purchases of {item}").format(item=repr(item)), hint=_("Pick an item that has been bought"))
     row = model.similarity[model.items.get_loc(item)]
     idx = _top(row, np.zeros(len(row), dtype=bool), n)
     return pd.DataFrame({"item": model.items[idx], "similarity": row[idx]})
@@ -175,7 +176,7 @@ def _score(model: Model, targets: pd.DataFrame, n: int) -> tuple[int, int]:
     for start in range(0, len(rows), 2000):
         block = rows[start:start + 2000]
         pop = np.broadcast_to(model.popularity.astype(float), (len(block), len(model.items)))
-        idx, _ = _top_rows(pop, model.matrix[block], n)
+        idx, _scores = _top_rows(pop, model.matrix[block], n)
         for picks, wanted in zip(idx, target_sets.iloc[start:start + 2000], strict=True):
             pop_hits += bool(set(model.items[picks]) & wanted)
     return int(hit), int(pop_hits)
@@ -200,8 +201,8 @@ def hold_out(events: pd.DataFrame, n: int = 10, nonproduct: tuple[str, ...] = ()
     train = pairs[pairs["timestamp"] < cut]
     test = pairs[pairs["timestamp"] >= cut]
     if train.empty or test.empty:
-        raise DataError("The hold-out check needs purchases both before and after the split date",
-                        hint="Load a longer history")
+        raise DataError(_("The hold-out check needs purchases both before and after the split date"),
+                        hint=_("Load a longer history"))
     first_order = test.groupby("user_id")["timestamp"].transform("min")
     nxt = test[(test["timestamp"] == first_order) & test["user_id"].isin(set(train["user_id"]))]
     owned = train[["user_id", "item"]].drop_duplicates().assign(_owned=True)
@@ -211,8 +212,8 @@ def hold_out(events: pd.DataFrame, n: int = 10, nonproduct: tuple[str, ...] = ()
     targets = targets[targets["item"].isin(model.items)]
     k = targets["user_id"].nunique()
     if k < 10:
-        raise DataError(f"Only {k} customers came back after {cut:%d %b %Y} for items new to them",
-                        hint="The hold-out check needs at least 10 such customers; load a longer history")
+        raise DataError(_("Only {n} customers came back after {date} for items new to them").format(
+            n=k, date=fmt_date(cut)), hint=_("The hold-out check needs at least 10 such customers; load a longer history"))
     hit, pop_hits = _score(model, targets, n)
     ci = proportion_confint(hit, k, method="wilson")
     pci = proportion_confint(pop_hits, k, method="wilson")
@@ -226,8 +227,8 @@ def _leave_last_out(pairs: pd.DataFrame, n: int) -> HoldOut:
     counts = first.groupby("user_id").size()
     eligible = counts[counts >= 2].index
     if len(eligible) < 10:
-        raise DataError(f"Only {len(eligible)} customers bought two or more different items",
-                        hint="The hold-out check needs at least 10 such customers")
+        raise DataError(_("Only {n} customers bought two or more different items").format(n=len(eligible)),
+                        hint=_("The hold-out check needs at least 10 such customers"))
     last = first[first["user_id"].isin(eligible)].groupby("user_id").tail(1)
     model = fit(first.drop(last.index))
     last = last[last["item"].isin(model.items)]

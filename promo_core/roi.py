@@ -29,9 +29,11 @@ import math
 from dataclasses import asdict, dataclass
 
 import numpy as np
+import pandas as pd
 from scipy import stats
 
-from .abtest import Comparison, Experiment, Interval, format_p, welch
+from .abtest import Comparison, Experiment, Interval, format_p, metric_label, welch
+from .i18n import _, fmt_money, fmt_pct
 from .schema import DataError
 
 
@@ -94,7 +96,7 @@ def roi_bootstrap(exp: Experiment, treatment: str, control: str, margin: float, 
     incremental profit and the incremental cost each time. Returns (interval or None when more than
     alpha/2 of the resampled costs are 0 or less — unbounded —, share of such resamples)."""
     if exp.users is None or not exp.has_revenue:
-        raise DataError("The ROI bootstrap needs user rows with revenue", hint="Upload the user-level file")
+        raise DataError(_("The ROI bootstrap needs user rows with revenue"), hint=_("Upload the user-level file"))
     contrib, cost, variant = _contributions(exp, margin)
     rng = np.random.default_rng(seed)
     parts = []
@@ -119,7 +121,8 @@ def compute_roi(exp: Experiment, cmp: Comparison, margin: float = 0.3, alpha: fl
     ``margin_is_default`` / ``contact_cost`` / ``contact_is_default`` only describe where the
     figures came from, so the verdict can say which money assumptions the user never gave."""
     if not 0 < margin <= 1:
-        raise DataError(f"The gross margin must be between 0% and 100%; got {margin!r}", hint="Try 30%")
+        raise DataError(_("The gross margin must be between 0% and 100%; got {value}").format(value=repr(margin)),
+                        hint=_("Try 30%"))
     t, c = exp.variants[cmp.treatment], exp.variants[cmp.control]
     n_t = t.n
     inc_conv = cmp.abs_diff * n_t
@@ -131,17 +134,17 @@ def compute_roi(exp: Experiment, cmp: Comparison, margin: float = 0.3, alpha: fl
     labels = {"margin_is_default": margin_is_default, "contact_cost": contact_cost,
               "contact_is_default": contact_is_default}
     if not exp.has_revenue or cmp.revenue_diff is None:
-        return Roi(cmp.treatment, cmp.control, margin, n_t, f"{_metric_label(cmp.metric)} only", inc_conv, conv_ci,
+        return Roi(cmp.treatment, cmp.control, margin, n_t, f"{_english_metric(cmp.metric)} only", inc_conv, conv_ci,
                    None, None, promo_cost, None, None, None, None, None, None,
-                   (f"Without a revenue column only the change in {_metric_label(cmp.metric)} can be estimated; "
-                    "no money figure is given",), **labels)
+                   (_("Without a revenue column only the change in {metric} can be estimated; no money figure is "
+                      "given").format(metric=_metric_label(cmp.metric)),), **labels)
     inc_rev = cmp.revenue_diff * n_t
     rev_ci = Interval(cmp.revenue_ci.low * n_t, cmp.revenue_ci.high * n_t)
     if exp.users is not None:
         u = exp.users
         contrib = (u["revenue"] + u["discount"]) * margin - u["discount"] - u["cost"]
         yt, yc = contrib[u["variant"] == t.name].to_numpy(), contrib[u["variant"] == c.name].to_numpy()
-        d, ci, _ = welch(yt.mean(), yt.var(ddof=1), len(yt), yc.mean(), yc.var(ddof=1), len(yc), alpha)
+        d, ci, _p = welch(yt.mean(), yt.var(ddof=1), len(yt), yc.mean(), yc.var(ddof=1), len(yc), alpha)
         se = math.sqrt(yt.var(ddof=1) / len(yt) + yc.var(ddof=1) / len(yc))
         cost = (u["discount"] + u["cost"]).to_numpy(float)
         xt, xc = cost[(u["variant"] == t.name).to_numpy()], cost[(u["variant"] == c.name).to_numpy()]
@@ -155,13 +158,13 @@ def compute_roi(exp: Experiment, cmp: Comparison, margin: float = 0.3, alpha: fl
         vt, vc = t.revenue_var, c.revenue_var
         mt = t.revenue_mean * margin - t.cost_sum / t.n
         mc = c.revenue_mean * margin - c.cost_sum / c.n
-        d, ci, _ = welch(mt, vt * margin ** 2, t.n, mc, vc * margin ** 2, c.n, alpha)
+        d, ci, _p = welch(mt, vt * margin ** 2, t.n, mc, vc * margin ** 2, c.n, alpha)
         se = math.sqrt(margin ** 2 * (vt / t.n + vc / c.n))
         vp, vc, vpc = se ** 2, 0.0, 0.0
         basis = "revenue × margin − contact cost (aggregated data: discounts not known per user)"
         break_even = None
-        notes.append("Aggregated data: the discount given is not known, so profit counts only the margin on "
-                     "revenue and the contact cost")
+        notes.append(_("Aggregated data: the discount given is not known, so profit counts only the margin on "
+                       "revenue and the contact cost"))
     profit = d * n_t
     profit_ci = Interval(ci.low * n_t, ci.high * n_t)
     chance = float(stats.norm.cdf(d / se)) if se > 0 else float(d > 0)
@@ -173,11 +176,12 @@ def compute_roi(exp: Experiment, cmp: Comparison, margin: float = 0.3, alpha: fl
         roi = profit / promo_cost
         roi_ci, unbounded = fieller(d, dc, vp, vc, vpc, alpha)
         if unbounded:
-            notes.append("The ROI interval is unbounded: the promotion's own cost is not clearly above zero "
-                         f"(its {1 - alpha:.0%} interval reaches 0), so profit per unit of cost cannot be pinned down")
+            notes.append(_("The ROI interval is unbounded: the promotion's own cost is not clearly above zero "
+                           "(its {level} interval reaches 0), so profit per unit of cost cannot be pinned "
+                           "down").format(level=fmt_pct(1 - alpha, 0)))
     else:
         roi, roi_ci = None, None
-        notes.append("The promotion cost nothing measurable (no discount or contact cost), so ROI is undefined")
+        notes.append(_("The promotion cost nothing measurable (no discount or contact cost), so ROI is undefined"))
     return Roi(cmp.treatment, cmp.control, margin, n_t, basis, inc_conv, conv_ci, inc_rev, rev_ci, promo_cost,
                profit, profit_ci, roi, roi_ci, chance, break_even, tuple(notes), unbounded, cost_ci, **labels)
 
@@ -200,11 +204,14 @@ def _break_even(buyers_t, buyers_c, margin: float, t, c) -> float | None:
 
 
 def _pct(x: float, signed: bool = False) -> str:
-    return f"{x:+.0%}" if signed else f"{x:.1%}"
+    return fmt_pct(x, 0, signed=True) if signed else fmt_pct(x, 1)
 
 
-def _metric_label(metric: str) -> str:
-    """The outcome's own name; 'conversion' only for a conversion column."""
+_metric_label = metric_label
+
+
+def _english_metric(metric: str) -> str:
+    """The outcome's name for exports (``Roi.basis``), never translated."""
     return "conversion" if metric.strip().casefold() in ("converted", "conversion", "conversions", "convert") \
         else metric
 
@@ -215,20 +222,31 @@ def _level(conf: float) -> str:
 
 def _range(lo: float, hi: float) -> str:
     if math.isinf(hi) and not math.isinf(lo):
-        return f"{_pct(lo, True)} or more"
+        return _("{low} or more").format(low=_pct(lo, True))
     if math.isinf(lo) and not math.isinf(hi):
-        return f"{_pct(hi, True)} or less"
-    return f"{_pct(lo, True)} to {_pct(hi, True)}"
+        return _("{high} or less").format(high=_pct(hi, True))
+    return _("{low} to {high}").format(low=_pct(lo, True), high=_pct(hi, True))
+
+
+def basis_label(roi: Roi) -> str:
+    """What the profit figures rest on, in the screen's language (``Roi.basis`` stays English: exports)."""
+    if roi.basis.startswith("per-user"):
+        return _("Per-user contribution: (revenue + discount) × margin − discount − contact cost")
+    if roi.basis.startswith("revenue"):
+        return _("Revenue × margin − contact cost (aggregated data: discounts not known per user)")
+    return _("{metric} only (no revenue column)").format(metric=_metric_label(roi.basis.removesuffix(" only")))
 
 
 def money_assumptions(roi: Roi, currency: str = "£") -> str:
     """'margin 40% (default) and contact cost £0.15 per treated user (default)': what the money
     figures rest on, saying which values the user never gave."""
-    parts = [f"gross margin {roi.margin:.0%}" + (" (the default — set your own)" if roi.margin_is_default else "")]
+    default = _(" (the default — set your own)")
+    parts = [_("gross margin {margin}").format(margin=fmt_pct(roi.margin, 0))
+             + (default if roi.margin_is_default else "")]
     if roi.contact_cost is not None:
-        parts.append(f"contact cost {currency}{roi.contact_cost:,.2f} per treated user"
-                     + (" (the default — set your own)" if roi.contact_is_default else ""))
-    return " and ".join(parts)
+        parts.append(_("contact cost {cost} per treated user").format(cost=fmt_money(roi.contact_cost, currency, 2))
+                     + (default if roi.contact_is_default else ""))
+    return _(" and ").join(parts)
 
 
 def verdict(cmp: Comparison, roi: Roi | None = None, currency: str = "£", alpha: float = 0.05,
@@ -239,38 +257,76 @@ def verdict(cmp: Comparison, roi: Roi | None = None, currency: str = "£", alpha
     ``sequential`` (a relative :class:`~promo_core.sequential.SequentialResult`) the always-valid
     interval and p-value are used instead."""
     if not cmp.ok and math.isnan(cmp.abs_diff):
-        return f"{cmp.treatment} cannot be compared with {cmp.control}: {cmp.notes[0] if cmp.notes else 'no data'}."
-    moved = "raised" if cmp.abs_diff > 0 else "lowered" if cmp.abs_diff < 0 else "did not change"
+        return _("{treatment} cannot be compared with {control}: {reason}.").format(
+            treatment=cmp.treatment, control=cmp.control, reason=cmp.notes[0] if cmp.notes else _("no data"))
     metric = _metric_label(cmp.metric)
     if sequential is not None and sequential.ok:
         p, lo, hi, conf = sequential.p_value, sequential.ci_low, sequential.ci_high, 1 - sequential.alpha
-        how, p_name = "always-valid ", "sequential "
+        ci_words, p_words = _(" ({lift}, always-valid {level} CI {range})"), _("sequential {p}")
     else:
         ci = cmp.rel_ci_adjusted or cmp.rel_ci
         p, lo, hi = cmp.p_adjusted, ci.low, ci.high
         conf = cmp.confidence_adjusted if cmp.rel_ci_adjusted is not None else cmp.confidence
-        how = "" if p == cmp.p_value else "adjusted "
-        p_name = "" if p == cmp.p_value else "adjusted "
+        if p == cmp.p_value:
+            ci_words, p_words = _(" ({lift}, {level} CI {range})"), "{p}"
+        else:
+            ci_words, p_words = _(" ({lift}, adjusted {level} CI {range})"), _("adjusted {p}")
     lift = ("" if math.isnan(cmp.rel_lift) or math.isnan(lo) else
-            f" ({_pct(cmp.rel_lift, True)}, {how}{_level(conf)} CI {_range(lo, hi)})")
-    chance = ("the gain is unlikely to be chance" if cmp.abs_diff > 0 else "the drop is unlikely to be chance") \
-        if p < alpha else "the difference could well be chance"
-    text = (f"{cmp.treatment} {moved} {metric} from {_pct(cmp.rate_control)} to {_pct(cmp.rate_treatment)}"
-            f"{lift}; {chance} ({p_name}{format_p(p)}).")
+            ci_words.format(lift=_pct(cmp.rel_lift, True), level=_level(conf), range=_range(lo, hi)))
+    chance = (_("the gain is unlikely to be chance") if cmp.abs_diff > 0 else _("the drop is unlikely to be chance")) \
+        if p < alpha else _("the difference could well be chance")
+    sentence = (_("{treatment} raised {metric} from {before} to {after}{lift}; {chance} ({p}).") if cmp.abs_diff > 0
+                else _("{treatment} lowered {metric} from {before} to {after}{lift}; {chance} ({p}).")
+                if cmp.abs_diff < 0 else
+                _("{treatment} did not change {metric} from {before} to {after}{lift}; {chance} ({p})."))
+    text = sentence.format(treatment=cmp.treatment, metric=metric, before=_pct(cmp.rate_control),
+                           after=_pct(cmp.rate_treatment), lift=lift, chance=chance,
+                           p=p_words.format(p=format_p(p)))
     if roi is not None and roi.roi is not None:
         r = roi.roi
-        made = "made" if r >= 0 else "lost"
-        costs = "discounts and contact costs" if roi.basis.startswith("per-user") else "contact costs (discounts not known)"
-        ci = ("the interval is unbounded because the cost itself is not clearly above zero" if roi.roi_unbounded
-              else f"{int(round(100 * (1 - alpha)))}% CI {_money(roi.roi_ci.low, currency)} to "
-                   f"{_money(roi.roi_ci.high, currency)}")
-        text += (f" After {costs}, with {money_assumptions(roi, currency)}, it {made} {currency}{abs(r):.2f} per "
-                 f"{currency}1 spent ({ci}); chance it made money: {roi.chance_profit_positive:.0%}.")
+        costs = (_("discounts and contact costs") if roi.basis.startswith("per-user")
+                 else _("contact costs (discounts not known)"))
+        ci = (_("the interval is unbounded because the cost itself is not clearly above zero") if roi.roi_unbounded
+              else _("{level} CI {low} to {high}").format(level=f"{int(round(100 * (1 - alpha)))}%",
+                                                          low=_money(roi.roi_ci.low, currency),
+                                                          high=_money(roi.roi_ci.high, currency)))
+        made = (_(" After {costs}, with {assumptions}, it made {amount} per {unit} spent ({ci}); chance it made "
+                  "money: {chance}.") if r >= 0 else
+                _(" After {costs}, with {assumptions}, it lost {amount} per {unit} spent ({ci}); chance it made "
+                  "money: {chance}."))
+        text += made.format(costs=costs, assumptions=money_assumptions(roi, currency),
+                            amount=fmt_money(abs(r), currency, 2), unit=fmt_money(1, currency), ci=ci,
+                            chance=fmt_pct(roi.chance_profit_positive, 0))
     elif roi is not None and roi.incremental_profit is not None:
-        text += (f" Incremental profit, with {money_assumptions(roi, currency)}: "
-                 f"{_money(roi.incremental_profit, currency)}.")
+        text += _(" Incremental profit, with {assumptions}: {profit}.").format(
+            assumptions=money_assumptions(roi, currency), profit=_money(roi.incremental_profit, currency))
     return text
 
 
 def _money(x: float, currency: str) -> str:
-    return ("−" if x < 0 else "") + f"{currency}{abs(x):,.2f}"
+    """Money with two decimals and the sign before the symbol: ``-£1.22`` (never ``£-1.22``)."""
+    return fmt_money(x, currency, 2)
+
+
+def roi_frame(rois: list[Roi]) -> pd.DataFrame:
+    """One row per treatment with the money figures and their intervals (numbers, machine names):
+    treatment, incremental_conversions, conversions_low, conversions_high, incremental_revenue,
+    promotion_cost, incremental_profit, profit_low, profit_high, roi, roi_low, roi_high,
+    chance_profit_positive, break_even_lift. Missing figures are NaN."""
+    def end(iv, which):
+        return float("nan") if iv is None else getattr(iv, which)
+    nan = float("nan")
+    return pd.DataFrame([{
+        "treatment": r.treatment, "incremental_conversions": r.incremental_conversions,
+        "conversions_low": end(r.incremental_conversions_ci, "low"),
+        "conversions_high": end(r.incremental_conversions_ci, "high"),
+        "incremental_revenue": nan if r.incremental_revenue is None else r.incremental_revenue,
+        "promotion_cost": r.promotion_cost,
+        "incremental_profit": nan if r.incremental_profit is None else r.incremental_profit,
+        "profit_low": end(r.incremental_profit_ci, "low"), "profit_high": end(r.incremental_profit_ci, "high"),
+        "roi": nan if r.roi is None else r.roi, "roi_low": end(r.roi_ci, "low"), "roi_high": end(r.roi_ci, "high"),
+        "chance_profit_positive": nan if r.chance_profit_positive is None else r.chance_profit_positive,
+        "break_even_lift": nan if r.break_even_lift is None else r.break_even_lift} for r in rois],
+        columns=["treatment", "incremental_conversions", "conversions_low", "conversions_high",
+                 "incremental_revenue", "promotion_cost", "incremental_profit", "profit_low", "profit_high", "roi",
+                 "roi_low", "roi_high", "chance_profit_positive", "break_even_lift"])

@@ -49,6 +49,7 @@ from scipy.stats import chi2_contingency, hypergeom
 from statsmodels.stats.multitest import multipletests
 
 from .features import order_keys
+from .i18n import N_, _
 from .schema import DataError, line_amount
 
 try:  # pyfim builds from source (gcc); where it could not be installed, mlxtend mines instead
@@ -60,8 +61,7 @@ BasketBy = Literal["order", "user-day"]
 Level = Literal["item", "category"]
 Algorithm = Literal["pyfim", "fpgrowth", "apriori"]
 #: pyfim (C) is the default engine; mlxtend's two miners are selectable and give the same itemsets.
-ALGORITHMS = {"pyfim": "FP-Growth, pyfim (C; fastest)", "fpgrowth": "FP-Growth, mlxtend",
-              "apriori": "Apriori, mlxtend (low memory)"}
+ALGORITHMS = {"pyfim": N_("pyfim FP-Growth"), "fpgrowth": N_("mlxtend FP-Growth"), "apriori": N_("mlxtend Apriori")}
 DEFAULT_ALGORITHM: Algorithm = "pyfim"
 RULE_COLUMNS = ["antecedents", "consequents", "antecedent_support", "consequent_support", "support",
                 "confidence", "lift", "representativity", "leverage", "conviction", "zhangs_metric",
@@ -73,6 +73,10 @@ MAX_FREQUENT_PAIRS = 5_000_000
 MAX_ITEMSETS = 2_000_000
 #: Pairs counted (with repeats) above which not even the pair table is built.
 MAX_PAIR_TABLE = 50_000_000
+#: A rule whose confidence equals the minimum (20 of 50 baskets at 0.4) reaches it, although
+#: (20/n)/(50/n) is 0.39999999999999997 in floating point: comparisons allow this relative slack,
+#: far below the gap between two different count ratios (mlxtend and Spark keep these rules too).
+CONFIDENCE_TIE = 1e-12
 
 
 @contextmanager
@@ -92,10 +96,11 @@ def _paused_gc():
 def engine(algorithm: str) -> tuple[str, str | None]:
     """The engine that will really mine for ``algorithm``, and a notice when it is not the one asked for."""
     if algorithm not in ALGORITHMS:
-        raise DataError(f"Unknown algorithm {algorithm!r}", hint="Use " + ", ".join(ALGORITHMS))
+        raise DataError(_("Unknown algorithm {value}").format(value=repr(algorithm)),
+                        hint=_("Use one of: {options}").format(options=", ".join(ALGORITHMS)))
     if algorithm == "pyfim" and _fim is None:
-        return "fpgrowth", ("pyfim (the C miner) could not be imported on this machine, so mlxtend's FP-Growth "
-                            "mined instead: the same rules, only slower. Install it with `pip install pyfim`.")
+        return "fpgrowth", _("pyfim (the C miner) could not be imported on this machine, so mlxtend's FP-Growth "
+                             "mined instead: the same rules, only slower. Install it with `pip install pyfim`.")
     return algorithm, None
 
 
@@ -188,8 +193,8 @@ def _kept(m: sp.csr_matrix, max_basket_size: int | None) -> tuple[np.ndarray, np
 
 def _check_size(max_basket_size) -> None:
     if max_basket_size is not None and (not isinstance(max_basket_size, (int, np.integer)) or max_basket_size < 2):
-        raise DataError(f"The largest basket size must be a whole number of at least 2; got {max_basket_size!r}",
-                        hint="Leave it out to mine every basket, or try 100")
+        raise DataError(_("The largest basket size must be a whole number of at least 2; got {value}").format(
+            value=repr(max_basket_size)), hint=_("Leave it out to mine every basket, or try 100"))
 
 
 def item_labels(events: pd.DataFrame) -> dict[str, str]:
@@ -233,22 +238,24 @@ def make_baskets(events: pd.DataFrame, by: BasketBy = "order", level: Level = "i
         Only baskets of these users (rules per segment).
     """
     if by not in ("order", "user-day"):
-        raise DataError(f"Unknown basket definition {by!r}", hint="Use 'order' or 'user-day'")
+        raise DataError(_("Unknown basket definition {value}").format(value=repr(by)),
+                        hint=_("Use 'order' or 'user-day'"))
     if level not in ("item", "category"):
-        raise DataError(f"Unknown level {level!r}", hint="Use 'item' or 'category'")
+        raise DataError(_("Unknown level {value}").format(value=repr(level)), hint=_("Use 'item' or 'category'"))
     _check_size(max_basket_size)
     col = "item_id" if level == "item" else "category"
     if col not in events or events[col].isna().all():
-        what = "an item column" if level == "item" else "a category column"
-        raise DataError(f"Basket rules at {level} level need {what}, and this dataset has none",
-                        hint="Map the item (or category) column on the Data page"
-                             + ("" if level == "item" else ", or mine at item level"))
+        raise DataError(_("Basket rules at item level need an item column, and this dataset has none")
+                        if level == "item" else
+                        _("Basket rules at category level need a category column, and this dataset has none"),
+                        hint=_("Map the item (or category) column on the Data page") if level == "item" else
+                        _("Map the item (or category) column on the Data page, or mine at item level"))
     buys = basket_lines(events, col)
     if users is not None:
         buys = buys[buys["user_id"].isin(users)]
     if buys.empty:
-        raise DataError("There are no purchases to form baskets from",
-                        hint="Basket rules need purchase rows with items")
+        raise DataError(_("There are no purchases to form baskets from"),
+                        hint=_("Basket rules need purchase rows with items"))
     if by == "user-day" and buys["timestamp"].isna().all():
         by = "order"
     key = (order_keys(buys) if by == "order" else
@@ -260,7 +267,7 @@ def make_baskets(events: pd.DataFrame, by: BasketBy = "order", level: Level = "i
     # two ids with one label (rare: labels are made unique) merge into one item
     label_code, items = pd.factorize(names)
     item_code = label_code[item_code]
-    basket_code, _ = pd.factorize(key.to_numpy(), sort=True)
+    basket_code, _codes = pd.factorize(key.to_numpy(), sort=True)
     n_keys = int(basket_code.max()) + 1
     first = np.full(n_keys, -1, dtype=np.int64)
     first[basket_code[::-1]] = np.arange(len(basket_code))[::-1]  # first line of each basket
@@ -335,27 +342,31 @@ class WorkEstimate:
 
     def problem(self) -> str | None:
         if self.candidate_pairs > MAX_FREQUENT_PAIRS:
-            return (f"{self.frequent_items:,} items and {self.frequent_pairs:,} pairs of items reach this "
-                    f"support (the limit is {MAX_FREQUENT_PAIRS:,} pairs)")
+            return _("{items} items and {pairs} pairs of items reach this support (the limit is {limit} "
+                     "pairs)").format(items=f"{self.frequent_items:,}", pairs=f"{self.frequent_pairs:,}",
+                                      limit=f"{MAX_FREQUENT_PAIRS:,}")
         if self.itemsets_at_least > MAX_ITEMSETS:
-            return (f"{self.longest_found or self.longest} items are bought together in enough baskets, "
-                    f"so there would be at least {self.itemsets_at_least:,} frequent itemsets "
-                    f"(the limit is {MAX_ITEMSETS:,})")
+            return _("{k} items are bought together in enough baskets, so there would be at least {n} frequent "
+                     "itemsets (the limit is {limit})").format(k=self.longest_found or self.longest,
+                                                                n=f"{self.itemsets_at_least:,}",
+                                                                limit=f"{MAX_ITEMSETS:,}")
         return None
 
     def advice(self, min_support: float) -> str:
         """What to change so that mining fits: support, longest itemset, or items."""
         tips = []
         if self.support_for_pairs:
-            tips.append(f"raise the minimum support to at least {self.support_for_pairs:.2%}")
+            tips.append(_("raise the minimum support to at least {support}").format(
+                support=f"{self.support_for_pairs:.2%}"))
         else:
-            tips.append(f"raise the minimum support (now {min_support:.2%} = {self.min_count:,} baskets)")
+            tips.append(_("raise the minimum support (now {support} = {n} baskets)").format(
+                support=f"{min_support:.2%}", n=f"{self.min_count:,}"))
         longest = self.longest_found or self.longest
         if self.itemsets_at_least > MAX_ITEMSETS:
             ok = max((k for k in range(2, longest + 1) if _subsets(longest, k) <= MAX_ITEMSETS), default=2)
-            tips.append(f"set the longest itemset to {ok} or less")
-        tips.append("mine categories instead of items, or leave out the largest baskets or most common items")
-        text = "; ".join(tips[:-1]) + "; or " + tips[-1]
+            tips.append(_("set the longest itemset to {k} or less").format(k=ok))
+        tips.append(_("mine categories instead of items, or leave out the largest baskets or most common items"))
+        text = _("{tips}; or {last}").format(tips=_("; ").join(tips[:-1]), last=tips[-1])
         return text[0].upper() + text[1:]
 
 
@@ -474,20 +485,20 @@ def _empty_itemsets() -> pd.DataFrame:
 
 def _check_mining_args(baskets: Baskets, min_support, max_len) -> None:
     if not isinstance(min_support, (int, float)) or isinstance(min_support, bool) or not 0 < min_support <= 1:
-        raise DataError(f"Minimum support must be a share between 0 and 1; got {min_support!r}",
-                        hint="Try 0.01 (1% of baskets)")
+        raise DataError(_("Minimum support must be a share between 0 and 1; got {value}").format(
+            value=repr(min_support)), hint=_("Try 0.01 (1% of baskets)"))
     if max_len is not None and (not isinstance(max_len, (int, np.integer)) or max_len < 2):
-        raise DataError(f"The longest itemset must be at least 2 items; got {max_len!r}",
-                        hint="Leave it out for no limit, or try 3")
+        raise DataError(_("The longest itemset must be at least 2 items; got {value}").format(value=repr(max_len)),
+                        hint=_("Leave it out for no limit, or try 3"))
     if baskets.n == 0:
-        raise DataError("There are no baskets to mine", hint="Check that the data has purchases with items")
+        raise DataError(_("There are no baskets to mine"), hint=_("Check that the data has purchases with items"))
 
 
 def guard(baskets: Baskets, min_support: float, max_len: int | None = None) -> WorkEstimate:
     """Estimate the work and stop with advice (DataError) when it would exhaust memory."""
     work = estimate_work(baskets, min_support, max_len)
     if work.problem():
-        raise DataError("This minimum support would make mining too large for this machine; nothing was mined",
+        raise DataError(_("This minimum support would make mining too large for this machine; nothing was mined"),
                         where=work.problem(), hint=work.advice(min_support))
     return work
 
@@ -529,7 +540,8 @@ def mine_itemsets(baskets: Baskets, min_support: float = 0.01, max_len: int | No
         lengths = list(map(len, sets))
         support = freq["support"].to_numpy(dtype=float)
     if len(sets) > MAX_ITEMSETS:
-        raise DataError(f"This minimum support yields {len(sets):,} itemsets, too many to turn into rules",
+        raise DataError(_("This minimum support yields {n} itemsets, too many to turn into rules").format(
+                            n=f"{len(sets):,}"),
                         hint=work.advice(min_support))
     lengths = np.asarray(lengths, dtype=np.int64)
     order = np.lexsort((-support, lengths))  # shortest first, then the most frequent (a stable sort)
@@ -581,8 +593,8 @@ class _SetIndex:
             ids = np.fromiter(map(item_id.__getitem__, chain.from_iterable(sets.tolist())), dtype=np.int64,
                               count=int(lengths.sum()))
         except KeyError:
-            raise DataError("These itemsets miss some of their single items, so rule supports cannot be looked up",
-                            hint="Make rules from all frequent itemsets, as mined, not from a filtered list") from None
+            raise DataError(_("These itemsets miss some of their single items, so rule supports cannot be looked up"),
+                            hint=_("Make rules from all frequent itemsets, as mined, not from a filtered list")) from None
         starts = np.cumsum(lengths) - lengths
         self.rows: dict[int, np.ndarray] = {}
         self.items: dict[int, np.ndarray] = {}
@@ -647,18 +659,18 @@ def _raw_rules(itemsets: pd.DataFrame, n_baskets: int, min_confidence: float,
             place.append(np.full(len(mat), j))
     body, head, whole, place = (np.concatenate(x) for x in (body, head, whole, place))
     if (body < 0).any():
-        raise DataError("These itemsets miss some of their subsets, so rule supports cannot be looked up",
-                        hint="Make rules from all frequent itemsets, as mined, not from a filtered list")
+        raise DataError(_("These itemsets miss some of their subsets, so rule supports cannot be looked up"),
+                        hint=_("Make rules from all frequent itemsets, as mined, not from a filtered list"))
     order = np.lexsort((place, whole))  # itemset by itemset, as the frame lists them
     body, head, whole = body[order], head[order], whole[order]
-    keep = sup[whole] / sup[body] >= min_confidence
+    keep = sup[whole] / sup[body] >= min_confidence * (1 - CONFIDENCE_TIE)
     body, head, whole = body[keep], head[keep], whole[keep]
     return _metrics(sets[body], sets[head], sup[whole], sup[body], sup[head])
 
 
 def make_rules(itemsets: pd.DataFrame, n_baskets: int, min_confidence: float = 0.2, min_lift: float = 1.0,
                single_consequent: bool = True, test: Literal["fisher", "chi2", "none"] = "fisher",
-               alpha: float = 0.05, *, flag_redundant: bool = True) -> RuleSet:
+               alpha: float = 0.05, *, flag_redundant: bool = True, raw: dict | None = None) -> RuleSet:
     """Association rules from itemsets, plus redundancy and significance.
 
     Rules are made from ``itemsets`` alone (see :func:`_raw_rules`), whichever engine mined them.
@@ -670,21 +682,24 @@ def make_rules(itemsets: pd.DataFrame, n_baskets: int, min_confidence: float = 0
     Benjamini-Hochberg (statsmodels ``multipletests``).
     """
     if not 0 <= min_confidence <= 1:
-        raise DataError(f"Minimum confidence must be between 0 and 1; got {min_confidence!r}", hint="Try 0.2")
+        raise DataError(_("Minimum confidence must be between 0 and 1; got {value}").format(value=repr(min_confidence)),
+                        hint=_("Try 0.2"))
     if min_lift < 0:
-        raise DataError(f"Minimum lift cannot be negative; got {min_lift!r}", hint="Try 1")
+        raise DataError(_("Minimum lift cannot be negative; got {value}").format(value=repr(min_lift)),
+                        hint=_("Try 1"))
     if test not in ("fisher", "chi2", "none"):
-        raise DataError(f"Unknown test {test!r}", hint="Use fisher, chi2 or none")
+        raise DataError(_("Unknown test {value}").format(value=repr(test)), hint=_("Use fisher, chi2 or none"))
     empty = pd.DataFrame(columns=[*RULE_COLUMNS, "n_baskets", "redundant", "p_value", "p_adjusted"])
     if len(itemsets) == 0 or (itemsets["length"] < 2).all():
         return RuleSet(empty, n_baskets, len(itemsets), ok=False,
-                       notes=("No two items are bought together often enough at this minimum support; "
-                              "lower it to see rules",))
-    cols = _raw_rules(itemsets, n_baskets, min_confidence, single_consequent)
+                       notes=(_("No two items are bought together often enough at this minimum support; "
+                                "lower it to see rules"),))
+    # ``raw``: RULE_COLUMNS already made by a mining backend (promo_core.mining), e.g. Spark's own rules
+    cols = raw if raw is not None else _raw_rules(itemsets, n_baskets, min_confidence, single_consequent)
     keep = np.asarray(cols["lift"]) >= min_lift
     if not keep.any():
         return RuleSet(empty, n_baskets, len(itemsets), ok=False,
-                       notes=("No rule reaches this confidence and lift; lower them to see rules",))
+                       notes=(_("No rule reaches this confidence and lift; lower them to see rules"),))
     # highest lift first, then confidence; ties keep the order of the itemsets (a stable sort)
     order = np.flatnonzero(keep)
     order = order[np.lexsort((-np.asarray(cols["confidence"])[order], -np.asarray(cols["lift"])[order]))]

@@ -11,6 +11,58 @@ import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from .i18n import DEFAULT_LOCALE, N_, _, current_locale
+
+
+class Msg(str):
+    """Text kept in English that remembers its template and values, so it can be shown in any language.
+
+    Core results that are cached and shared between sessions (quality-report notes and steps, segment
+    names) must not hold translated text: they hold a ``Msg`` instead. ``str(msg)`` is the English
+    text (JSON exports, logs); :func:`tr` gives it in the current language. The template is marked
+    for extraction at the call site: ``Msg(N_("Times in column {column} were converted"), column="t")``.
+    """
+
+    template: str
+    values: dict
+
+    def __new__(cls, template: str, **values):
+        obj = super().__new__(cls, template.format(**values) if values else template)
+        obj.template = template
+        obj.values = values
+        return obj
+
+    @classmethod
+    def worded(cls, english: str, template: str, **values) -> Msg:
+        """A message whose English text differs from its template (e.g. lower-cased inside a name)."""
+        obj = str.__new__(cls, english)
+        obj.template = template
+        obj.values = values
+        return obj
+
+    def __reduce__(self):
+        return (_make_msg, (self.template, self.values, str(self)))
+
+    def translated(self) -> str:
+        if current_locale() == DEFAULT_LOCALE:  # English is the source: the text as written
+            return str(self)
+        vals = {k: tr(v) if isinstance(v, Msg) else v for k, v in self.values.items()}
+        return _(self.template).format(**vals) if vals else _(self.template)
+
+
+def _make_msg(template: str, values: dict, english: str | None = None) -> Msg:
+    return Msg.worded(english, template, **values) if english is not None else Msg(template, **values)
+
+
+def tr(text: object) -> str:
+    """``text`` in the current language: a :class:`Msg` through its template, a plain string through
+    the catalog (unchanged when it is not a message, e.g. a value from the user's file)."""
+    if isinstance(text, Msg):
+        return text.translated()
+    if isinstance(text, str) and text:
+        return _(text)
+    return "" if text is None else str(text)
+
 
 class DataError(ValueError):
     """Something is wrong with the user's data or parameters.
@@ -31,16 +83,18 @@ class DataError(ValueError):
 
     @property
     def message(self) -> str:
-        parts = [_sentence(self.what)]
+        parts = [_sentence(tr(self.what))]
         if self.where:
-            parts.append(_sentence("Where: " + self.where))
+            parts.append(_sentence(_("Where: {where}").format(where=tr(self.where))))
         if self.hint:
-            parts.append(_sentence("What to do: " + self.hint))
+            parts.append(_sentence(_("What to do: {hint}").format(hint=tr(self.hint))))
         return " ".join(parts)
 
 
 def _sentence(text: str) -> str:
-    return text if text.endswith((".", "?", "!")) else text + "."
+    if text.endswith((".", "?", "!", "。", "？", "！")):
+        return text
+    return text + ("。" if current_locale() == "zh_CN" else ".")
 
 
 def rows_phrase(rows: Iterable[int], total: int | None = None, limit: int = 5) -> str:
@@ -65,45 +119,45 @@ class Column:
 
 
 COLUMNS: tuple[Column, ...] = (
-    Column("user_id", "string", True, "customer / visitor id",
+    Column("user_id", "string", True, N_("customer / visitor id"),
            ("user", "user id", "userid", "customer", "customer id", "customerid", "client id",
             "visitor", "visitor id", "visitorid", "member", "member id", "buyer id", "uid",
             "household", "household id", "account", "account id", "shopper id", "cust id",
             "用户", "用户id", "客户", "客户id", "会员", "会员id", "买家id", "顾客", "顾客id")),
-    Column("timestamp", "datetime64[ns]", True, "when the event happened",
+    Column("timestamp", "datetime64[ns]", True, N_("when the event happened"),
            ("timestamp", "time", "date", "datetime", "event time", "event date", "invoice date",
             "invoicedate", "order date", "order time", "order datetime", "created at", "ts",
             "transaction time", "transaction date", "transaction timestamp", "trans dt", "trans date",
             "时间", "时间戳", "日期", "下单时间", "行为时间", "支付时间", "付款时间", "交易时间")),
     Column("event", "category", False,
-           "what the user did: view, search, click, cart, fav, purchase (missing: all purchase)",
+           N_("what the user did: view, search, click, cart, fav, purchase (missing: all purchase)"),
            ("event", "event type", "action", "behavior", "behaviour", "behavior type",
             "behaviour type", "activity", "行为", "行为类型")),
-    Column("item_id", "string", False, "product / SKU (needed for rules and recommendations)",
+    Column("item_id", "string", False, N_("product / SKU (needed for rules and recommendations)"),
            ("item", "item id", "itemid", "product", "product id", "productid", "sku", "stock code",
             "stockcode", "article", "商品", "商品id")),
-    Column("item_name", "string", False, "human label shown instead of item_id",
+    Column("item_name", "string", False, N_("human label shown instead of item_id"),
            ("item name", "product name", "description", "name", "title", "商品名称", "名称")),
-    Column("category", "string", False, "product category",
+    Column("category", "string", False, N_("product category"),
            ("category", "category id", "categoryid", "product category", "cat", "类目", "类目id",
             "品类", "分类")),
     Column("price", "float", False,
-           "unit price (revenue is price × quantity when there is no line_total; derived from it when there is)",
+           N_("unit price (revenue is price × quantity when there is no line_total; derived from it when there is)"),
            ("price", "unit price", "unitprice", "item price", "价格", "单价")),
     Column("line_total", "float", False,
-           "amount paid for the whole line (revenue uses it when present; checked against price × quantity)",
+           N_("amount paid for the whole line (revenue uses it when present; checked against price × quantity)"),
            ("line total", "line amount", "sales value", "amount", "sales amount", "net amount", "amount paid",
             "paid amount", "实付金额", "金额", "销售额", "支付金额", "成交金额", "小计")),
-    Column("quantity", "float", False, "units bought; negative means a return (missing: 1)",
+    Column("quantity", "float", False, N_("units bought; negative means a return (missing: 1)"),
            ("qty", "quantity", "units", "count", "数量", "购买数量", "件数")),
     Column("order_id", "string", False,
-           "basket key; without it a basket is one user's purchases on one day",
+           N_("basket key; without it a basket is one user's purchases on one day"),
            ("order", "order id", "orderid", "invoice", "invoice no", "invoiceno", "invoice number",
             "transaction", "transaction id", "transactionid", "basket", "basket id",
             "receipt", "receipt id", "trans id", "订单", "订单号", "订单id", "订单编号", "交易号")),
     Column("discount", "float", False,
-           "amount taken off, per unit (0: full price); several discount columns are summed, the breakdown "
-           "is kept by source",
+           N_("amount taken off, per unit (0: full price); several discount columns are summed, the breakdown "
+           "is kept by source"),
            ("discount", "unit discount", "promo discount", "discount amount", "markdown", "coupon discount",
             "retail discount", "优惠", "折扣金额", "优惠金额", "平台券", "店铺券")),
 )

@@ -21,12 +21,13 @@ from sklearn.neighbors import KNeighborsClassifier, NearestNeighbors
 from sklearn.preprocessing import StandardScaler
 
 from .features import feature_frame
-from .schema import DataError
+from .i18n import N_, _
+from .schema import DataError, Msg
 
 Method = Literal["kmeans", "gmm", "agglomerative", "dbscan"]
-METHODS: dict[str, str] = {"kmeans": "K-means", "gmm": "Gaussian mixture",
-                           "agglomerative": "Agglomerative (Ward, on a sample)",
-                           "dbscan": "DBSCAN (density; noise kept apart)"}
+METHODS: dict[str, str] = {"kmeans": N_("K-means"), "gmm": N_("Gaussian mixture"),
+                           "agglomerative": N_("Agglomerative (Ward, on a sample)"),
+                           "dbscan": N_("DBSCAN (density; noise kept apart)")}
 DEFAULT_FEATURES = ("recency_days", "frequency", "monetary", "tenure_days", "views", "view_to_cart",
                     "discount_share")
 K_RANGE = (2, 10)
@@ -36,19 +37,19 @@ NOISE = -1
 
 #: (phrase when high, phrase when low) for auto-generated segment names
 PHRASES: dict[str, tuple[str, str]] = {
-    "recency_days": ("Not bought for a while", "Bought recently"),
-    "frequency": ("Frequent", "Rarely buys"),
-    "monetary": ("High spend", "Low spend"),
-    "tenure_days": ("Long-standing", "New"),
-    "views": ("Browses a lot", "Browses little"),
-    "view_to_cart": ("Carts what they view", "Views without carting"),
-    "discount_share": ("Buys on discount", "Pays full price"),
-    "avg_order_value": ("Big baskets", "Small baskets"),
-    "days_since_last_event": ("Gone quiet", "Seen lately"),
-    "purchase_interval_days": ("Long gaps between orders", "Short gaps between orders"),
-    "carts": ("Carts a lot", "Carts little"),
-    "cart_to_purchase": ("Buys what they cart", "Abandons carts"),
-    "purchase_lines": ("Many items", "Few items"),
+    "recency_days": (N_("Not bought for a while"), N_("Bought recently")),
+    "frequency": (N_("Frequent"), N_("Rarely buys")),
+    "monetary": (N_("High spend"), N_("Low spend")),
+    "tenure_days": (N_("Long-standing"), N_("New")),
+    "views": (N_("Browses a lot"), N_("Browses little")),
+    "view_to_cart": (N_("Carts what they view"), N_("Views without carting")),
+    "discount_share": (N_("Buys on discount"), N_("Pays full price")),
+    "avg_order_value": (N_("Big baskets"), N_("Small baskets")),
+    "days_since_last_event": (N_("Gone quiet"), N_("Seen lately")),
+    "purchase_interval_days": (N_("Long gaps between orders"), N_("Short gaps between orders")),
+    "carts": (N_("Carts a lot"), N_("Carts little")),
+    "cart_to_purchase": (N_("Buys what they cart"), N_("Abandons carts")),
+    "purchase_lines": (N_("Many items"), N_("Few items")),
 }
 
 
@@ -97,11 +98,11 @@ def prepare_matrix(profiles: pd.DataFrame, features: list[str] | tuple[str, ...]
     """
     frame = feature_frame(profiles, features, use_log)
     constant = [f for f in frame.columns if frame[f].std(ddof=0) < 1e-12]
-    notes = [f"'{f}' is the same for every user and was left out" for f in constant]
+    notes = [Msg(N_("'{feature}' is the same for every user and was left out"), feature=f) for f in constant]
     frame = frame.drop(columns=constant)
     if frame.shape[1] == 0:
-        raise DataError("Every chosen feature is constant, so there is nothing to tell users apart",
-                        hint="Choose other features, or load data with more varied customers")
+        raise DataError(_("Every chosen feature is constant, so there is nothing to tell users apart"),
+                        hint=_("Choose other features, or load data with more varied customers"))
     return StandardScaler().fit_transform(frame.to_numpy()), list(frame.columns), notes
 
 
@@ -149,7 +150,8 @@ def _fit(X: np.ndarray, method: str, k: int, seed: int, eps: float | None) -> np
         nn = NearestNeighbors(n_neighbors=1).fit(X[idx][core])
         dist, near = nn.kneighbors(X)
         return np.where(dist[:, 0] <= eps, sample_labels[core][near[:, 0]], NOISE)
-    raise DataError(f"Unknown clustering method {method!r}", hint=f"Use one of: {', '.join(METHODS)}")
+    raise DataError(_("Unknown clustering method {method}").format(method=repr(method)),
+                    hint=_("Use one of: {options}").format(options=", ".join(METHODS)))
 
 
 def knee_eps(k_distances: np.ndarray) -> float:
@@ -169,7 +171,7 @@ def knee_eps(k_distances: np.ndarray) -> float:
 def cluster(profiles: pd.DataFrame, features: list[str] | tuple[str, ...] | None = None, *,
             k: int | Literal["auto"] = "auto", method: Method = "kmeans", use_log: bool = True,
             seed: int = 0, k_range: tuple[int, int] = K_RANGE, eps: float | None = None,
-            stability_runs: int = 3) -> Clustering:
+            stability_runs: int = 3, fit_sample: int | Literal["auto"] | None = "auto") -> Clustering:
     """Group users into segments.
 
     Parameters
@@ -188,22 +190,36 @@ def cluster(profiles: pd.DataFrame, features: list[str] | tuple[str, ...] | None
         log1p-transform counts and money before standardising.
     seed : int
         Random seed; the same seed gives the same segments.
+    fit_sample : 'auto', int or None
+        Large tables (issue 17): 'auto' fits on a sample and assigns the rest when there are more
+        users than the operator's threshold (:mod:`promo_core.clustering_scale`, stated in a note);
+        an int fits on a sample of that many users whenever there are more; None fits every user.
     """
     if method not in METHODS:
-        raise DataError(f"Unknown clustering method {method!r}", hint=f"Use one of: {', '.join(METHODS)}")
+        raise DataError(_("Unknown clustering method {method}").format(method=repr(method)),
+                        hint=_("Use one of: {options}").format(options=", ".join(METHODS)))
     if not features:
         features = [f for f in DEFAULT_FEATURES if f in profiles.columns]
     n = len(profiles)
     if n < 10:
-        raise DataError(f"Only {n} users: too few to form segments", hint="Segments need at least 10 users")
+        raise DataError(_("Only {n} users: too few to form segments").format(n=n),
+                        hint=_("Segments need at least 10 users"))
     if k != "auto" and (not isinstance(k, (int, np.integer)) or not 2 <= k <= min(30, n - 1)):
-        raise DataError(f"The number of segments must be a whole number from 2 to {min(30, n - 1)}; got {k!r}",
-                        hint="Pick a smaller number, or 'auto'")
+        raise DataError(_("The number of segments must be a whole number from 2 to {most}; got {k}").format(
+                        most=min(30, n - 1), k=repr(k)), hint=_("Pick a smaller number, or 'auto'"))
+    if fit_sample is not None:  # large tables: fit on a sample, assign the rest (promo_core.clustering_scale)
+        from .clustering_scale import cluster_on_sample, planned_sample
+        explicit = fit_sample != "auto"
+        size = planned_sample(n, int(fit_sample), int(fit_sample)) if explicit else planned_sample(n)
+        if size:
+            return cluster_on_sample(profiles, features, sample_size=size, k=k, method=method, use_log=use_log,
+                                     seed=seed, k_range=k_range, eps=eps, stability_runs=stability_runs,
+                                     threshold=int(fit_sample) if explicit else None)
     X, used, notes = prepare_matrix(profiles, features, use_log)
     distinct = len(np.unique(X.round(9), axis=0))
     if distinct < 2:
-        raise DataError("All users have identical profiles, so there is nothing to segment",
-                        hint="Choose other features, or load data with more varied customers")
+        raise DataError(_("All users have identical profiles, so there is nothing to segment"),
+                        hint=_("Choose other features, or load data with more varied customers"))
     k_max = min(k_range[1], distinct - 1, n - 1)
     scan = pd.DataFrame(columns=["k", "silhouette", "calinski_harabasz", "inertia"])
     if method != "dbscan":
@@ -211,17 +227,18 @@ def cluster(profiles: pd.DataFrame, features: list[str] | tuple[str, ...] | None
             scan = scan_k(X, (k_range[0], max(k_range[0], k_max)), seed)
             k = int(scan.loc[scan["silhouette"].idxmax(), "k"]) if scan["silhouette"].notna().any() else 2
         elif k > distinct:
-            notes.append(f"Only {distinct} distinct profiles; k lowered from {k} to {distinct}")
+            notes.append(Msg(N_("Only {distinct} distinct profiles; the number of segments was lowered from {k} to "
+                                "{distinct}"), distinct=distinct, k=k))
             k = distinct
     labels = _fit(X, method, int(k) if k != "auto" else 2, seed, eps)
     labels = _relabel_by_size(labels)
     k_found = int(len(set(labels) - {NOISE}))
     ok = k_found >= 2
     if not ok:
-        notes.append("The method found fewer than two segments; try K-means or other features")
+        notes.append(Msg(N_("The method found fewer than two segments; try K-means or other features")))
     small = [s for s, c in zip(*np.unique(labels, return_counts=True), strict=True) if s != NOISE and c < 10]
     if small:
-        notes.append(f"{len(small)} segment(s) have fewer than 10 users; their averages are unreliable")
+        notes.append(Msg(N_("{n} segment(s) have fewer than 10 users; their averages are unreliable"), n=len(small)))
     sil = None
     if ok:
         rng = np.random.default_rng(seed)
@@ -264,24 +281,30 @@ def name_segments(centers: pd.DataFrame, threshold: float = 0.35) -> dict[int, s
     names: dict[int, str] = {}
     for seg, row in centers.iterrows():
         if seg == NOISE:
-            names[int(seg)] = "Unusual users (noise)"
+            names[int(seg)] = Msg(N_("Unusual users (noise)"))
             continue
         z = row.dropna()
         if z.get("views", 0) > 0.4 and z.get("frequency", 0) < -0.4:
-            parts = ["Browses a lot", "rarely buys"]
-        else:
-            weight = pd.Series({f: NAME_WEIGHT.get(f, 0.8) for f in z.index})
-            top = z.reindex((z.abs() * weight).sort_values(ascending=False).index)
-            parts = [PHRASES.get(f, (f"High {f}", f"Low {f}"))[0 if v > 0 else 1]
-                     for f, v in top.items() if abs(v) >= threshold][:2]
-            parts = [p if i == 0 else p[0].lower() + p[1:] for i, p in enumerate(parts)] or ["Average customers"]
-        names[int(seg)] = ", ".join(parts)
+            names[int(seg)] = Msg(N_("Browses a lot, rarely buys"))
+            continue
+        weight = pd.Series({f: NAME_WEIGHT.get(f, 0.8) for f in z.index})
+        top = z.reindex((z.abs() * weight).sort_values(ascending=False).index)
+        parts = [(Msg(PHRASES[f][0 if v > 0 else 1]) if f in PHRASES
+                  else Msg(N_("High {feature}") if v > 0 else N_("Low {feature}"), feature=f))
+                 for f, v in top.items() if abs(v) >= threshold][:2]
+        if not parts:
+            names[int(seg)] = Msg(N_("Average customers"))
+        elif len(parts) == 1:
+            names[int(seg)] = parts[0]
+        else:  # "High spend, frequent": the second phrase lower-cased in English
+            second = Msg.worded(parts[1][0].lower() + parts[1][1:], parts[1].template, **parts[1].values)
+            names[int(seg)] = Msg(N_("{first}, {second}"), first=parts[0], second=second)
     seen: dict[str, int] = {}
     for seg in sorted(names):
         base = names[seg]
         seen[base] = seen.get(base, 0) + 1
         if seen[base] > 1:
-            names[seg] = f"{base} ({seen[base]})"
+            names[seg] = Msg(N_("{name} ({n})"), name=base, n=seen[base])
     return names
 
 
@@ -306,9 +329,9 @@ def segment_profile(profiles: pd.DataFrame, labels: np.ndarray, names: dict[int,
 
 # ---------------------------------------------------------------- RFM value groups
 
-RFM_SEGMENTS: tuple[str, ...] = ("Champions", "Loyal", "Potential Loyalist", "New", "Promising",
-                                 "Need Attention", "About to Sleep", "At Risk", "Can't Lose Them",
-                                 "Hibernating", "Lost")
+RFM_SEGMENTS: tuple[str, ...] = (N_("Champions"), N_("Loyal"), N_("Potential Loyalist"), N_("New"),
+                                 N_("Promising"), N_("Need Attention"), N_("About to Sleep"), N_("At Risk"),
+                                 N_("Can't Lose Them"), N_("Hibernating"), N_("Lost"))
 
 #: segment, R score range, F score range (inclusive); a segment may have several rows
 RFM_RULES = pd.DataFrame(
@@ -317,8 +340,8 @@ RFM_RULES = pd.DataFrame(
      ("About to Sleep", 3, 3, 1, 2), ("At Risk", 1, 2, 3, 4), ("Can't Lose Them", 1, 2, 5, 5),
      ("Hibernating", 2, 2, 1, 2), ("Hibernating", 1, 1, 2, 2), ("Lost", 1, 1, 1, 1)],
     columns=["segment", "r_min", "r_max", "f_min", "f_max"])
-NO_PURCHASE = "No purchase yet"
-RETURNED_ALL = "Returned (nearly) everything"
+NO_PURCHASE = N_("No purchase yet")
+RETURNED_ALL = N_("Returned (nearly) everything")
 #: buyers who returned at least this share of what they bought get RETURNED_ALL, whatever R and F say
 RETURNED_ALL_RATE = 0.95
 
@@ -334,7 +357,8 @@ def rules_from_json(text: str) -> pd.DataFrame:
     try:
         return pd.DataFrame(json.loads(text), columns=list(RFM_RULES.columns))
     except (ValueError, TypeError) as exc:
-        raise DataError(f"The RFM rule table could not be read ({exc})", hint="Reset the rules") from None
+        raise DataError(_("The RFM rule table could not be read ({error})").format(error=exc),
+                        hint=_("Reset the rules")) from None
 
 
 def quintile_score(values: pd.Series, higher_is_better: bool = True) -> pd.Series:
@@ -472,7 +496,7 @@ def rf_grid(scores: pd.DataFrame, profiles: pd.DataFrame) -> pd.DataFrame:
 
 # ---------------------------------------------------------------- lifecycle stages
 
-LIFECYCLE_STAGES = ("New", "Active", "Occasional", "Silent", "Churned", "Never bought")
+LIFECYCLE_STAGES = (N_("New"), N_("Active"), N_("Occasional"), N_("Silent"), N_("Churned"), N_("Never bought"))
 
 
 @dataclass(frozen=True)
@@ -593,7 +617,8 @@ def lifecycle_backtest(events: pd.DataFrame, rules: LifecycleRules = LifecycleRu
     """
     from .features import default_as_of
     if not isinstance(horizon_days, (int, np.integer)) or not 1 <= horizon_days <= 3650:
-        raise DataError(f"The back-test horizon must be 1 to 3650 days; got {horizon_days!r}", hint="Try 90")
+        raise DataError(_("The back-test horizon must be 1 to 3650 days; got {days}").format(days=repr(horizon_days)),
+                        hint=_("Try 90"))
     end = default_as_of(events)
     cutoff = end - pd.Timedelta(days=int(horizon_days))
     if events["timestamp"].min() >= cutoff:

@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .i18n import _
 from .schema import DataError
 
 Difference = Literal["absolute", "relative"]
@@ -93,10 +94,11 @@ def sequential_halfwidth(s2: float, n: int, tuning: float, alpha: float) -> floa
 
 def _check(alpha: float, tuning: float) -> None:
     if not 0 < alpha < 1:
-        raise DataError(f"The significance level must be between 0 and 1; got {alpha!r}", hint="Try 0.05")
+        raise DataError(_("The significance level must be between 0 and 1; got {value}").format(value=repr(alpha)),
+                        hint=_("Try 0.05"))
     if not tuning > 0 or not math.isfinite(tuning):
-        raise DataError(f"The sequential tuning parameter must be a positive number of users; got {tuning!r}",
-                        hint="Use about the number of users you expect in the whole test, e.g. 5000")
+        raise DataError(_("The sequential tuning parameter must be a positive number of users; got {value}").format(
+            value=repr(tuning)), hint=_("Use about the number of users you expect in the whole test, e.g. 5000"))
 
 
 def _moments(t: ArmMoments, c: ArmMoments, difference: Difference) -> tuple[float, float]:
@@ -114,17 +116,18 @@ def sequential_test(t: ArmMoments, c: ArmMoments, difference: Difference = "abso
     a zero control mean for the relative lift, no variance) returns ``ok=False`` and a note."""
     _check(alpha, tuning)
     if difference not in ("absolute", "relative"):
-        raise DataError(f"Unknown difference {difference!r}", hint="Use 'absolute' or 'relative'")
+        raise DataError(_("Unknown difference {value}").format(value=repr(difference)),
+                        hint=_("Use 'absolute' or 'relative'"))
     n = t.n + c.n
     nan = float("nan")
     if t.n < 2 or c.n < 2 or (difference == "relative" and c.mean == 0):
-        note = ("The relative lift needs a control value other than 0" if t.n >= 2 and c.n >= 2
-                else "Each arm needs at least 2 users")
+        note = (_("The relative lift needs a control value other than 0") if t.n >= 2 and c.n >= 2
+                else _("Each arm needs at least 2 users"))
         return SequentialResult(difference, nan, nan, nan, 1.0, nan, nan, 1.0, n, tuning, alpha, False, note)
     est, var = _moments(t, c, difference)
     if not var > 0:
         return SequentialResult(difference, est, est, est, 1.0, est, est, 1.0, n, tuning, alpha, False,
-                                "Every user has the same value, so the difference has no spread")
+                                _("Every user has the same value, so the difference has no spread"))
     half = sequential_halfwidth(var * n, n, tuning, alpha)
     rho2 = sequential_rho(alpha, tuning) ** 2
     s = est ** 2 * n / var

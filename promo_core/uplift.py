@@ -28,9 +28,13 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from .features import feature_frame, numeric_features
+from .i18n import N_, _
 from .schema import DataError
 
-LEARNERS = {"t": "T-learner", "x": "X-learner"}
+LEARNERS = {"t": N_("T-learner"), "x": N_("X-learner")}
+#: response types (the values of ``label``) → what a marketer reads (translate with ``_`` where shown)
+LABELS = {"Persuadable": N_("Persuadable"), "Sleeping dog": N_("Sleeping dog"), "Sure thing": N_("Sure thing"),
+          "Lost cause": N_("Lost cause")}
 
 
 def _clf(seed: int):
@@ -52,7 +56,7 @@ def fit_predict(X_tr, w_tr, y_tr, X_te, learner: str = "t", seed: int = 0) -> tu
     if learner == "t":
         return p1 - p0, p1, p0
     if learner != "x":
-        raise DataError(f"Unknown learner {learner!r}", hint="Use 't' or 'x'")
+        raise DataError(_("Unknown learner {value}").format(value=repr(learner)), hint=_("Use 't' or 'x'"))
     d1 = y_tr[w_tr == 1] - m0.predict_proba(X_tr[w_tr == 1])[:, 1]
     d0 = m1.predict_proba(X_tr[w_tr == 0])[:, 1] - y_tr[w_tr == 0]
     tau1 = _reg(seed).fit(X_tr[w_tr == 1], d1).predict(X_te)
@@ -116,9 +120,10 @@ def uplift_targeting(profiles: pd.DataFrame, users: pd.DataFrame, treatment: str
     u = u[u["user_id"].isin(prof.index)]
     w = (u["variant"] == treatment).to_numpy().astype(int)
     if len(u) < 200 or w.sum() < 50 or (1 - w).sum() < 50:
-        raise DataError(f"Uplift models need at least 50 users in each of {treatment!r} and {control!r} whose "
-                        f"profiles are in the dataset; found {int(w.sum())} and {int((1 - w).sum())}",
-                        hint="Use the experiment run on the customers of the dataset in use")
+        raise DataError(_("Uplift models need at least 50 users in each of {treatment} and {control} whose profiles "
+                          "are in the dataset; found {n_t} and {n_c}").format(
+                            treatment=repr(treatment), control=repr(control), n_t=int(w.sum()), n_c=int((1 - w).sum())),
+                        hint=_("Use the experiment run on the customers of the dataset in use"))
     cols = [c for c in numeric_features(prof.reset_index()) if not c.startswith("share_")]
     X = feature_frame(prof.loc[u["user_id"]].reset_index(), cols).to_numpy()
     y = u["converted"].to_numpy().astype(int)
@@ -127,7 +132,7 @@ def uplift_targeting(profiles: pd.DataFrame, users: pd.DataFrame, treatment: str
     contrib = (rev + disc) * margin - disc - contact_cost * w
     idx = np.arange(len(u))
     tr, te = train_test_split(idx, test_size=0.5, stratify=w * 2 + y, random_state=seed)
-    up_te, _, _ = fit_predict(X[tr], w[tr], y[tr], X[te], learner, seed)
+    up_te, _p1, _p0 = fit_predict(X[tr], w[tr], y[tr], X[te], learner, seed)
     curve = qini(up_te, w[te], y[te])
     out = curve.rename(columns={"qini": "model"})
     a_prop = None

@@ -1,0 +1,172 @@
+"""Where the data comes from: a file, a glob, a folder of Parquet/CSV files, or a database table.
+
+:func:`resolve_paths` turns the CLI's INPUT into a list of files of one format; :func:`read_raw` opens
+them (or ``--source URL --table NAME``) as an Ibis table on an engine, without reading them into memory.
+CSV files are read as text cells, like the pandas reader, so the cleaning decides every type the same way.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..i18n import _
+from ..schema import DataError
+from .backends import Engine
+
+PARQUET = (".parquet", ".pq")
+CSV = (".csv", ".tsv", ".txt", ".csv.gz", ".tsv.gz", ".txt.gz")
+
+
+@dataclass(frozen=True)
+class Source:
+    """What was opened: the files (or database table) and their format."""
+
+    name: str
+    kind: str               # parquet | csv | table
+    paths: tuple[str, ...] = ()
+    url: str | None = None
+    table: str | None = None
+
+    def describe(self) -> dict:
+        if self.kind == "table":
+            return {"name": self.name, "container": "database table", "table": self.table,
+                    "url": redact(self.url or "")}
+        return {"name": self.name, "container": self.kind, "files": len(self.paths)}
+
+
+def redact(url: str) -> str:
+    """The URL without its password (for reports and messages)."""
+    from urllib.parse import urlsplit, urlunsplit
+    parts = urlsplit(url)
+    if parts.password:
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+        return urlunsplit(parts._replace(netloc=netloc))
+    return url
+
+
+def _fmt(path: str) -> str | None:
+    low = path.lower()
+    if low.endswith(PARQUET):
+        return "parquet"
+    if low.endswith(CSV):
+        return "csv"
+    return None
+
+
+def resolve_paths(spec: str | os.PathLike) -> Source:
+    """Files named by a path, a glob (``data/2024-*.parquet``) or a folder (every Parquet or CSV file
+    in it and its sub-folders). All files must be of one format."""
+    text = str(spec)
+    p = Path(text)
+    if p.is_dir():
+        files = sorted(str(f) for f in p.rglob("*") if f.is_file() and _fmt(f.name))
+        where = _("folder {path}").format(path=text)
+    elif any(ch in text for ch in "*?["):
+        files = sorted(f for f in glob.glob(text, recursive=True) if Path(f).is_file() and _fmt(f))
+        where = _("pattern {path}").format(path=text)
+    elif p.is_file():
+        files = [text]
+        where = text
+    else:
+        raise DataError(_("No file, folder or pattern matches {path}").format(path=text),
+                        hint=_("Check the path; a folder or a pattern such as data/*.parquet also works"))
+    if not files:
+        raise DataError(_("No Parquet or CSV files were found"), where=where,
+                        hint=_("Point to .parquet or .csv files (gzip allowed), or a folder of them"))
+    kinds = {_fmt(f) for f in files}
+    if None in kinds:
+        raise DataError(_("The engines read Parquet and CSV files only"), where=files[0],
+                        hint=_("Convert the file to Parquet or CSV, or use --engine pandas for Excel"))
+    if len(kinds) > 1:
+        raise DataError(_("The files mix Parquet and CSV"), where=where,
+                        hint=_("Point to files of one format"))
+    return Source(name=Path(text.rstrip("/")).name or text, kind=kinds.pop(), paths=tuple(files))
+
+
+def read_raw(engine: Engine, spec: str | None = None, *, url: str | None = None, table: str | None = None):
+    """The raw table (an Ibis expression) and its :class:`Source`."""
+    if url is not None or table is not None:
+        return read_table_source(engine, url, table)
+    src = resolve_paths(spec)
+    con = engine.con
+    if src.kind == "parquet" and engine.name == "spark":
+        # Ibis's PySpark read_parquet takes one path and turns a list into the text "['…', …]", which Spark
+        # reads as a broken file pattern: hand Spark every file itself
+        import uuid
+        name = f"_promoscope_raw_{uuid.uuid4().hex}"
+        try:
+            con._session.read.parquet(*[str(p) for p in src.paths]).createOrReplaceTempView(name)
+        except Exception as exc:  # noqa: BLE001 - Spark's AnalysisException: say what it means
+            if "TIMESTAMP(NANOS" not in str(exc):
+                raise
+            raise DataError(_("Spark cannot read the nanosecond time stamps in these Parquet files"),
+                            where=src.name, hint=_("Write them with microsecond times (pandas: to_parquet(…, "
+                                                   "coerce_timestamps='us')), or use --engine duckdb")) from None
+        t = con.table(name)
+    elif src.kind == "parquet":
+        t = con.read_parquet(list(src.paths))
+    elif engine.name == "duckdb":
+        # text is parsed once into a temporary table (columnar, spilled beyond memory_limit); the cleaning
+        # reads it several times
+        import uuid
+        t = con.create_table(f"_promoscope_raw_{uuid.uuid4().hex}",
+                             con.read_csv(list(src.paths), all_varchar=True, header=True), temp=True)
+    else:
+        t = con.read_csv(list(src.paths), header=True, inferSchema=False)
+    return t, src
+
+
+def open_table(url: str | None, table: str | None):
+    """A table in a database Ibis can reach (``postgresql://…``, ``sqlite:///file.db``, ``duckdb:///…``,
+    any backend Ibis supports and whose driver is installed), as an Ibis table on that database."""
+    import ibis
+    if not url or not table:
+        raise DataError(_("A database source needs both --source URL and --table NAME"),
+                        hint=_("For example --source postgresql://user@host/shop --table events"))
+    try:
+        con = ibis.connect(url)
+        t = con.table(table)
+    except Exception as exc:  # driver missing, refused, no such table
+        raise DataError(_("The table {table} could not be opened ({error})").format(
+                            table=table, error=str(exc).splitlines()[0][:300]),
+                        where=redact(url),
+                        hint=_("Check the connection URL, the table name and that the database driver is "
+                               "installed")) from None
+    return t, Source(name=table, kind="table", url=url, table=table)
+
+
+BATCH_ROWS = 200_000
+
+
+def read_table_source(engine: Engine, url: str | None, table: str | None):
+    """A database table moved into the engine: streamed in Arrow batches of :data:`BATCH_ROWS` rows to a
+    temporary Parquet file that the engine reads (memory stays bounded by one batch).
+
+    The cleaning expressions need functions that not every database has (TRY_CAST, regular expressions),
+    so the table is read once, as it is, and every step then runs in the engine.
+    """
+    import pyarrow.parquet as pq
+    t, src = open_table(url, table)
+    folder = Path(tempfile.mkdtemp(prefix="promoscope-source-"))
+    path = folder / "table.parquet"
+    writer = None
+    try:
+        for batch in t.to_pyarrow_batches(chunk_size=BATCH_ROWS):
+            if writer is None:
+                writer = pq.ParquetWriter(str(path), batch.schema)
+            writer.write_batch(batch)
+    except Exception as exc:
+        raise DataError(_("The table {table} could not be read ({error})").format(
+                            table=table, error=str(exc).splitlines()[0][:300]),
+                        where=redact(url or ""), hint=_("Check the table and your access to it")) from None
+    finally:
+        if writer is not None:
+            writer.close()
+    if writer is None:
+        raise DataError(_("The table {table} is empty").format(table=table), where=redact(url or ""),
+                        hint=_("Choose a table with events"))
+    return engine.con.read_parquet(str(path)), src
