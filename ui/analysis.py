@@ -12,9 +12,10 @@ import pandas as pd
 import streamlit as st
 
 from promo_core.features import customer_profiles
+from promo_core.i18n import N_
 from promo_core.propensity import Propensity, fit_propensity
 from promo_core.quality import Dataset
-from promo_core.schema import DataError
+from promo_core.schema import DataError, tr
 from promo_core.segments import (
     Clustering,
     LifecycleRules,
@@ -26,7 +27,8 @@ from promo_core.segments import (
 
 from . import state
 
-SEGMENTATIONS = {"clusters": "Clusters (Segments page)", "rfm": "RFM value groups", "lifecycle": "Lifecycle stages"}
+SEGMENTATIONS = {"clusters": N_("Clusters (Segments page)"), "rfm": N_("RFM value groups"),
+                 "lifecycle": N_("Lifecycle stages")}
 
 
 @state.cached(max_entries=8)
@@ -73,21 +75,45 @@ def lifecycle_rules() -> LifecycleRules:
     return st.session_state.get("lifecycle_rules", LifecycleRules())
 
 
-def segment_names(c: Clustering, args_key: str) -> dict[int, str]:
+def segment_names(c: Clustering, args_key: str, translate: bool = True) -> dict[int, str]:
+    """The segments' names: the user's own name, else the generated one in the reader's language
+    (``translate=False``: in English, the stable key that plan files and target lists carry; show it
+    with :func:`promo_core.schema.tr`)."""
     renames = st.session_state.get("segment_renames", {}).get(args_key, {})
-    return {k: renames.get(k) or v for k, v in c.names.items()}
+    return {k: renames.get(k) or (tr(v) if translate else str(v)) for k, v in c.names.items()}
+
+
+@state.cached(max_entries=8)
+def varying_features(key: str, _ds: Dataset) -> list[str]:
+    """The numeric profile features that differ between users (a constant one cannot tell users apart,
+    so it is not offered as a default)."""
+    from promo_core.features import numeric_features
+    p = profiles(key, _ds)
+    return [f for f in numeric_features(p) if p[f].nunique(dropna=True) > 1]
 
 
 def args_key(args: dict) -> str:
     return json.dumps(args, sort_keys=True, default=str)
 
 
-def current_clustering(ds: Dataset) -> tuple[Clustering, dict[int, str]] | None:
+def current_clustering(ds: Dataset, translate: bool = False) -> tuple[Clustering, dict[int, str]] | None:
     args = cluster_args()
     if not args:
         return None
     c = clustering(state.dataset_key(), ds, **args)
-    return c, segment_names(c, args_key(args))
+    return c, segment_names(c, args_key(args), translate)
+
+
+def segment_label(ds: Dataset, name: str) -> str:
+    """A segment key (the English name plan files and target lists carry) in the reader's language: a
+    generated cluster name through its message, an RFM group or lifecycle stage through the catalog, a name
+    the user typed unchanged."""
+    cur = current_clustering(ds, translate=False)
+    if cur is not None:
+        generated = {str(v): v for v in cur[0].names.values()}
+        if name in generated:
+            return tr(generated[name])
+    return tr(name)
 
 
 def segmentation(ds: Dataset) -> pd.DataFrame:

@@ -6,8 +6,10 @@ import hashlib
 from dataclasses import replace
 
 import pandas as pd
+import streamlit as st
 
-from promo_core.nonproduct import detect_nonproduct, revenue_split
+from promo_core.i18n import _
+from promo_core.nonproduct import KIND_LABELS, detect_nonproduct, revenue_split
 from promo_core.quality import Dataset
 
 from . import state
@@ -37,9 +39,7 @@ def rfm_check(key: str, _ds: Dataset) -> pd.DataFrame:
     from promo_core.segments import rfm_agreement
 
     from .analysis import profiles
-    return rfm_agreement(profiles(key, _ds)).rename(columns={
-        "dimension": "score", "agreement_pct": "same as textbook quintiles (%)",
-        "users_per_score": "customers per score 1-5", "textbook_users_per_score": "textbook: customers per score"})
+    return rfm_agreement(profiles(key, _ds))
 
 
 @state.cached(max_entries=8)
@@ -57,3 +57,29 @@ def _lifecycle_check(key: str, _ds: Dataset, rules: tuple[int, ...], horizon: in
 def lifecycle_check(key: str, ds: Dataset, rules, horizon: int) -> pd.DataFrame:
     """The lifecycle back-test for these rules (cached by their values)."""
     return _lifecycle_check(key, ds, tuple(rules.__dict__.values()), horizon)
+
+
+def nonproduct_columns(currency: str) -> dict:
+    """Column config of the non-product editor: human labels, money with the currency."""
+    return {"leave_out": st.column_config.CheckboxColumn(_("Leave out")),
+            "item_id": st.column_config.TextColumn(_("Item id")),
+            "item_name": st.column_config.TextColumn(_("Item name")),
+            "kind": st.column_config.TextColumn(_("Kind")),
+            "evidence": st.column_config.TextColumn(_("Evidence")),
+            "lines": st.column_config.NumberColumn(_("Lines"), format="localized"),
+            "customers": st.column_config.NumberColumn(_("Customers"), format="localized"),
+            "sales": st.column_config.NumberColumn(_("Sales ({currency})").format(currency=currency), format="localized"),
+            "returned": st.column_config.NumberColumn(_("Returned ({currency})").format(currency=currency),
+                                                      format="localized")}
+
+
+def nonproduct_shown(found: pd.DataFrame) -> pd.DataFrame:
+    """The candidates with their kind in words, in the reader's language (the ids and names are data)."""
+    return found.assign(kind=[_(KIND_LABELS[k]) if k in KIND_LABELS else k for k in found["kind"]])
+
+
+def revenue_lines(split: pd.DataFrame) -> list[str]:
+    """The ``line`` labels of :func:`promo_core.nonproduct.revenue_split` in the reader's language."""
+    prefix = "Non-product: "
+    return [_("Non-product: {item}").format(item=x.removeprefix(prefix)) if x.startswith(prefix) else _(x)
+            for x in split["line"]]

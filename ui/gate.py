@@ -3,8 +3,10 @@
 While a session is locked, app.py registers the sign-in page as the *only* page of the
 navigation, so no page, page URL, sidebar entry, cached result or widget of the app can be reached:
 Streamlit serves only registered pages once ``st.navigation`` has run, and any other URL falls back
-to the sign-in page. Stopping before ``st.navigation`` instead would make Streamlit serve the
-``pages/`` folder on its own.
+to the sign-in page. The page scripts live in ``views/``, not ``pages/``: Streamlit serves a folder named
+``pages/`` beside the main script on its own (its older multipage mode), and a fresh server did so for a
+deep link such as ``/segments`` before app.py had run once, walking around this gate (tested in the
+browser: the first request to a fresh server is a deep link).
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ import hmac
 import time
 
 import streamlit as st
+
+from promo_core.i18n import _
 
 #: failed password attempts allowed per session before each further try waits
 FREE_ATTEMPTS = 3
@@ -78,14 +82,14 @@ def _check_password() -> None:
 def sign_in() -> None:
     """The sign-in page: the only page a locked session can reach."""
     st.title("PromoScope")
-    st.write("This PromoScope is private. Sign in to see the data and the analyses.")
+    st.write(_("This PromoScope is private. Sign in to see the data and the analyses."))
     if oidc_configured() and not oidc_logged_in():
-        st.button("Sign in with your organisation's account", icon=":material/login:", on_click=st.login,
+        st.button(_("Sign in with your organisation's account"), icon=":material/login:", on_click=st.login,
                   type="primary")
         return
-    st.text_input("Password", type="password", key="password_input", on_change=_check_password)
+    st.text_input(_("Password"), type="password", key="password_input", on_change=_check_password)
     if st.session_state.get("password_failures"):
-        st.error("That password is not right. Ask the person who runs this PromoScope for it.")
+        st.error(_("That password is not right. Ask the person who runs this PromoScope for it."))
 
 
 def sign_out() -> None:

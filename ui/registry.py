@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from promo_core.i18n import N_
+
 
 @dataclass(frozen=True)
 class PageSpec:
+    """A page; ``title`` and ``section`` are English msgids, translated by app.py where they are shown."""
+
     path: str
     title: str
     section: str
@@ -14,16 +18,18 @@ class PageSpec:
 
     @property
     def url_path(self) -> str:
-        return self.path.removeprefix("pages/").removesuffix(".py")
+        return self.path.removeprefix("views/").removesuffix(".py")
 
 
 PAGES: tuple[PageSpec, ...] = (
-    PageSpec("pages/data.py", "Data", "Data", ":material/table_chart:"),
-    PageSpec("pages/segments.py", "Segments", "Analyse", ":material/groups:"),
-    PageSpec("pages/value_groups.py", "Value & lifecycle", "Analyse", ":material/workspace_premium:"),
-    PageSpec("pages/rules.py", "Basket rules", "Analyse", ":material/shopping_basket:"),
-    PageSpec("pages/recommendations.py", "Recommendations", "Analyse", ":material/recommend:"),
-    PageSpec("pages/planner.py", "Promotion planner", "Act", ":material/campaign:"),
-    PageSpec("pages/uplift.py", "Uplift targeting", "Act", ":material/target:"),
-    PageSpec("pages/abtest.py", "A/B tests", "Measure", ":material/science:"),
+    PageSpec("views/data.py", N_("Data"), N_("Data"), ":material/table_chart:"),
+    PageSpec("views/segments.py", N_("Segments"), N_("Analyse"), ":material/groups:"),
+    PageSpec("views/value_groups.py", N_("Value & lifecycle"), N_("Analyse"), ":material/workspace_premium:"),
+    PageSpec("views/rules.py", N_("Basket rules"), N_("Analyse"), ":material/shopping_basket:"),
+    PageSpec("views/recommendations.py", N_("Recommendations"), N_("Analyse"), ":material/recommend:"),
+    PageSpec("views/planner.py", N_("Promotion planner"), N_("Act"), ":material/campaign:"),
+    PageSpec("views/uplift.py", N_("Uplift targeting"), N_("Act"), ":material/target:"),
+    PageSpec("views/abtest.py", N_("A/B tests"), N_("Measure"), ":material/science:"),
+    PageSpec("views/readout.py", N_("Campaign readout"), N_("Measure"), ":material/fact_check:"),
+    PageSpec("views/campaigns.py", N_("Campaigns"), N_("Measure"), ":material/history:"),
 )

@@ -1,0 +1,192 @@
+"""Sources on the server for the Data page: files under folders the operator allowed, database tables.
+
+Configured by the operator in ``.streamlit/secrets.toml``::
+
+    [sources]
+    allowed_dirs = ["/data/shop"]          # files (paths, folders, globs) may be read only under these
+
+    [connections.shop_db]                  # st.connection conventions: a url, or dialect/host/... keys
+    url = "postgresql://reader:secret@db.internal/shop"
+
+Nothing is shown when neither is configured, and nothing while the app is locked (the sign-in gate
+registers no other page then; this section checks the gate again). What is read goes through the same
+mapping editor, quality report and "Use this data" button as an upload; the data stays in this
+session's memory only, as an upload does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+
+import streamlit as st
+
+from promo_core.i18n import _, fmt_int
+from promo_core.io import FORMATS, RawTable
+from promo_core.quality import clean_events
+from promo_core.schema import DataError
+from promo_core.sources import (
+    allowed_roots,
+    connection_url,
+    list_tables,
+    read_db_table,
+    read_files,
+    resolve_files,
+)
+from ui import gate, progress
+from ui.mapping import accept_candidate, inferred, mapping_editor
+from ui.widgets import md, show_error
+
+PENDING = "src_spec"      # the source the user asked to read: (kind, description, key)
+LOADED = "src_raw"        # (key, RawTable) of the source read
+CANDIDATE = "src_cand"    # (key with mapping, Dataset) after the quality checks
+
+
+def _secret(name: str):
+    try:
+        return st.secrets.get(name)
+    except Exception:  # noqa: BLE001 - no secrets file: nothing configured
+        return None
+
+
+def configured_dirs() -> list:
+    """``[sources] allowed_dirs`` from the secrets (a list of absolute folders), or nothing."""
+    block = _secret("sources") or {}
+    try:
+        dirs = block.get("allowed_dirs") or []
+    except AttributeError:
+        return []
+    return [dirs] if isinstance(dirs, str) else list(dirs)
+
+
+def configured_connections() -> dict[str, dict]:
+    """``[connections.<name>]`` blocks that name a SQL database (a url or a dialect)."""
+    block = _secret("connections") or {}
+    out = {}
+    try:
+        for name, spec in block.items():
+            if hasattr(spec, "get") and (spec.get("url") or spec.get("dialect")):
+                out[str(name)] = dict(spec)
+    except AttributeError:
+        return {}
+    return out
+
+
+def _digest(*parts: object) -> str:
+    return hashlib.blake2b(repr(parts).encode(), digest_size=10).hexdigest()
+
+
+def _files_picker(roots) -> tuple[str, str, Callable] | None:
+    folder = st.selectbox(_("Folder on the server"), roots, format_func=str, key="src_folder")
+    pattern = st.text_input(_("File, folder or pattern inside it"), key="src_pattern",
+                            placeholder="events/2026-*.parquet",
+                            help=_("A file name, a sub-folder (its Parquet/CSV files) or a pattern: * matches any "
+                                   "name, ** any sub-folders. Only files inside the allowed folders can be read."))
+    fmt = st.radio(_("File layout"), FORMATS, horizontal=True, key="src_format",
+                   format_func={"auto": _("Detect"), "events": _("Rows of events or transactions"),
+                                "baskets": _("One basket per line")}.get)
+    if not pattern.strip():
+        return None
+    try:
+        files = resolve_files(pattern, roots, base=folder)
+    except DataError as exc:
+        show_error(exc, _("These files cannot be read."))
+        return None
+    size = sum(f.size for f in files)
+    st.caption(md(_("{n} files, {mb} MB: {names}").format(
+        n=fmt_int(len(files)), mb=f"{size / 1e6:,.1f}",
+        names=", ".join(f.path.name for f in files[:8]) + (" …" if len(files) > 8 else ""))))
+    key = "server:" + _digest(tuple((str(f.path), f.size, f.path.stat().st_mtime_ns) for f in files), fmt)
+    label = files[0].path.name if len(files) == 1 else _("{n} files matching {pattern}").format(
+        n=len(files), pattern=pattern.strip())
+
+    def load(report) -> RawTable:
+        return read_files(files, fmt, name=label, progress=report)
+    return key, label, load
+
+
+def _db_picker(connections: dict[str, dict]) -> tuple[str, str, Callable] | None:
+    name = st.selectbox(_("Database connection"), sorted(connections), key="src_conn")
+    try:
+        url = connection_url(connections[name])
+        tables = list_tables(url)
+    except DataError as exc:
+        show_error(exc, _("This database cannot be listed."))
+        return None
+    if not tables:
+        st.info(_("This database has no tables."))
+        return None
+    table = st.selectbox(_("Database table"), tables, key=f"src_table_{name}")
+    key = "db:" + _digest(name, table)
+
+    def load(report) -> RawTable:
+        return read_db_table(url, table, progress=report)
+    return key, f"{table} ({name})", load
+
+
+def section() -> None:
+    """The Data page's "Load from the server" expander (only what the operator configured)."""
+    if gate.locked():
+        return
+    roots = allowed_roots(configured_dirs())
+    connections = configured_connections()
+    if not roots and not connections:
+        return
+    with st.expander(_("Load from the server"), icon=":material/dns:"):
+        st.caption(_("Read large files or a database table where they already are, without uploading them. "
+                     "Only the folders and connections your administrator configured are offered."))
+        kinds = (["files"] if roots else []) + (["database"] if connections else [])
+        kind = st.radio(_("Source"), kinds, horizontal=True, key="src_kind",
+                        format_func={"files": _("Files in a server folder"), "database": _("Database table")}.get)
+        picked = _files_picker(roots) if kind == "files" else _db_picker(connections)
+        if picked is None:
+            return
+        key, label, load = picked
+        if st.button(_("Read"), key="src_read", icon=":material/download:"):
+            st.session_state[PENDING] = key + ":" + str(time.time_ns()) if key.startswith("db:") else key
+            st.session_state.pop(LOADED, None)
+            st.session_state.pop(CANDIDATE, None)
+        pending = st.session_state.get(PENDING)
+        if not pending or not pending.startswith(key):
+            return
+        _review(pending, label, load)
+
+
+def _review(key: str, label: str, load: Callable) -> None:
+    """Read (once), map, check quality and offer to use the data: the upload's path."""
+    loaded = st.session_state.get(LOADED)
+    if loaded is None or loaded[0] != key:
+        try:
+            with progress.steps(_("Reading {source}").format(source=label)) as report:
+                raw = load(report)
+        except DataError as exc:
+            show_error(exc, _("This source was not loaded; the dataset in use is unchanged."))
+            st.session_state.pop(PENDING, None)
+            return
+        st.session_state[LOADED] = (key, raw)
+    raw = st.session_state[LOADED][1]
+    mapping: dict = {}
+    unconfirmed: list = []
+    if raw.kind == "events":
+        mapping, unconfirmed = mapping_editor(raw, inferred(key, raw), key)
+    st.caption(_("Preview of the data as read (first 20 rows)"))
+    st.dataframe(raw.frame.head(20), width="stretch")
+    cand_key = f"{key}:{sorted(mapping.items())}"
+    held = st.session_state.get(CANDIDATE)
+    if held is None or held[0] != cand_key:
+        try:
+            with progress.steps(_("Checking quality"), done=_("Quality checked")) as report:
+                report(_("Mapping columns, validating and cleaning {n} rows").format(n=fmt_int(len(raw.frame))), None)
+                cand = clean_events(raw, mapping or None)
+                report(_("Quality checked: {n} rows kept").format(n=fmt_int(cand.report.rows_kept)), 1.0)
+        except DataError as exc:
+            show_error(exc, _("This data cannot be used yet; the dataset in use is unchanged."))
+            return
+        st.session_state[CANDIDATE] = (cand_key, cand)
+    cand = st.session_state[CANDIDATE][1]
+    if accept_candidate(cand, cand_key, label, key, unconfirmed, st.session_state.get("currency", "£"),
+                        in_use=_("This source is the dataset in use."), button_key="src_accept"):
+        for k in (PENDING, LOADED, CANDIDATE):  # the dataset in use holds the data now; drop the copies
+            st.session_state.pop(k, None)
+        st.rerun()
