@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from contextlib import contextmanager
@@ -52,14 +53,19 @@ def peak_rss_mb(pid: int) -> float:
 
 
 @contextmanager
-def streamlit_server(*extra: str):
-    """A fresh ``streamlit run app.py`` on a free port; ``extra`` are more command-line options."""
+def streamlit_server(*extra: str, workspace: str | None = None):
+    """A fresh ``streamlit run app.py`` on a free port; ``extra`` are more command-line options.
+
+    The server reads ``workspace`` (a SQLite file) or, by default, a throwaway one of its own: never
+    ~/.promoscope, and never another server's."""
     port = free_port()
     log = open(ARTIFACTS / f"streamlit-{port}.log", "w")  # noqa: SIM115 - closed below
+    scratch = tempfile.mkdtemp(prefix="promoscope-browser-")  # the server's own workspace, never ~/.promoscope
+    env = {**os.environ, "PROMOSCOPE_WORKSPACE": workspace or str(Path(scratch) / "workspace.db")}
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false", *extra],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
     url = Server(f"http://127.0.0.1:{port}")
     url.pid = proc.pid
     try:
@@ -81,6 +87,7 @@ def streamlit_server(*extra: str):
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
         log.close()
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def wait_idle(page, timeout: float = 60_000) -> None:

@@ -93,3 +93,42 @@ def test_plan_on_online_retail(tmp_path):
     assert sum(r["users"] for r in d["segments"]) == 4_338
     assert seg["Champions"]["baseline_conversion"] < 0.6 and seg["Lost"]["baseline_conversion"] > 0.01
     assert d["optimiser"]["cost"] <= 2000 + 1e-6
+
+
+def test_plan_file_with_the_chinese_mechanics(tmp_path, capsys):
+    from promo_core.promotions import Assumptions, Offer, plan_to_json
+    from promo_core.quality import load_dataset
+    ds = load_dataset(SAMPLE / "events.csv.gz")
+    out = tmp_path / "f.json"
+    assert main(["plan", str(SAMPLE / "events.csv.gz"), "--segmentation", "rfm", "--out", str(out)]) == 0
+    names = [r["segment"] for r in json.loads(out.read_text())["segments"]]
+    dataset_id = {"name": ds.name, "users": ds.report.users, "from": ds.report.first_event, "to": ds.report.last_event}
+    kinds = [Offer("", "tiered_discount", tiers=((30, 3), (60, 8), (120, 20))), Offer("", "gift_with_purchase", 2, 40),
+             Offer("", "second_item", 50), Offer("", "flash_sale", 25, window_start=20, window_hours=2, stock=50),
+             Offer("", "member_points", 2), Offer("", "deposit_presale", deposit=5, deposit_value=12)]
+    plan = [Offer(s, k.offer_type, k.depth, k.threshold, 1.0, 0.1, k.tiers, k.window_start, k.window_hours, k.stock,
+                  k.deposit, k.deposit_value) for s, k in zip(names, (kinds * 3)[:len(names)], strict=True)]
+    pf = tmp_path / "plan.json"
+    pf.write_text(plan_to_json(plan, Assumptions(), dataset_id, "rfm"))
+    capsys.readouterr()
+    assert main(["plan", str(SAMPLE / "events.csv.gz"), "--segmentation", "rfm", "--plan", str(pf),
+                 "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    d = json.loads(out.read_text())
+    by = {r["segment"]: r for r in d["segments"]}
+    assert {r["offer_type"] for r in d["segments"]} == {k.offer_type for k in kinds[:len(names)]}
+    assert by[names[0]]["tiers"] == [[30, 3], [60, 8], [120, 20]] and by[names[3]]["stock"] == 50
+    for r in d["segments"]:
+        assert r["source"] == "assumed" and r["profit_low"] <= r["incremental_profit"] <= r["profit_high"]
+    assert d["total"]["deferred_cost"] > 0 and d["total"]["forfeited_deposits"] > 0
+    assert "member points" in printed and "forfeited pre-sale deposits" in printed
+    pts = by[names[4]]  # member points: the whole cost is deferred (paid when the points are redeemed)
+    assert pts["deferred_cost"] == pytest.approx(pts["value_given"]) and pts["value_given"] > 0
+    # a hostile plan file with a new type: exit 2, one paragraph, no traceback
+    bad = json.loads(pf.read_text())
+    bad["offers"][0]["tiers"] = [[60, 8], [30, 3]]
+    pf.write_text(json.dumps(bad))
+    assert main(["plan", str(SAMPLE / "events.csv.gz"), "--segmentation", "rfm", "--plan", str(pf),
+                 "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "Tier 2" in err and "Traceback" not in err

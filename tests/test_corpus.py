@@ -177,7 +177,10 @@ else:
     except DataError:
         rc = 2
 r = resource.getrusage(resource.RUSAGE_SELF)
-print(rc, time.perf_counter() - t0, r.ru_utime + r.ru_stime, r.ru_maxrss / 1024, file=sys.stderr)
+# Peak RSS of this process's own memory: ru_maxrss is not used because Linux carries the parent's peak across
+# fork+exec, so a child of a 1.6 GB pytest worker would report 1.6 GB whatever it did. VmHWM belongs to the new image.
+hwm_kb = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:"))
+print(rc, time.perf_counter() - t0, r.ru_utime + r.ru_stime, hwm_kb / 1024, file=sys.stderr)
 """
 
 

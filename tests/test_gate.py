@@ -24,7 +24,8 @@ def assert_only_sign_in(at: AppTest) -> None:
     assert not at.exception, [e.message for e in at.exception]
     assert "dataset" not in at.session_state and "salt" not in at.session_state
     assert [t.value for t in at.title] == ["PromoScope"]
-    assert not at.sidebar.button and not at.sidebar.toggle and not at.sidebar.selectbox
+    assert not at.sidebar.button and not at.sidebar.toggle
+    assert [s.key for s in at.sidebar.selectbox] == ["language_picker"]  # the language, nothing of the app
     assert not at.get("file_uploader") and not at.metric and not at.dataframe and not at.slider
     assert not at.get("plotly_chart")
 
@@ -48,7 +49,7 @@ def test_password_unlocks_every_page():
     assert_only_sign_in(at)
     at.text_input(key="password_input").input("s3cret").run()
     assert not at.exception and at.session_state["unlocked"] and "dataset" in at.session_state
-    at.switch_page("pages/segments.py").run()
+    at.switch_page("views/segments.py").run()
     assert not at.exception and "dataset" in at.session_state
 
 
@@ -82,8 +83,8 @@ def _pseudonymised_session(page: str) -> AppTest:
 
 def test_two_pseudonymised_sessions_never_share_hashes_or_cached_results():
     """Both sessions go through the same (process-wide) caches; each sees only its own hashes."""
-    a = _pseudonymised_session("pages/segments.py")
-    b = _pseudonymised_session("pages/segments.py")
+    a = _pseudonymised_session("views/segments.py")
+    b = _pseudonymised_session("views/segments.py")
     ds_a, ds_b = a.session_state["dataset"], b.session_state["dataset"]
     ids_a, ids_b = set(ds_a.events["user_id"]), set(ds_b.events["user_id"])
     assert ds_a.pseudonymised and ds_b.pseudonymised and not ids_a & ids_b

@@ -115,8 +115,8 @@ def test_online_retail_upload_shows_the_published_facts():
     assert shown["Rows read"] == "541,909" and shown["Users"] == "4,338"
     facts = next(df.value for df in at.dataframe if "count" in df.value.columns)
     got = dict(zip(facts.iloc[:, 0], facts["count"], strict=True))
-    assert got["rows without user id"] == 135_080 and got["cancelled order rows"] == 9_288
-    assert got["exact duplicate rows"] == 5_268 and got["distinct orders"] == 25_900
+    assert got["Rows without a user id"] == 135_080 and got["Rows of cancelled orders"] == 9_288
+    assert got["Exact duplicate rows"] == 5_268 and got["Distinct orders"] == 25_900
     at.button(key="accept").click().run()
     no_errors(at)
     assert sidebar_rows(at) == "392,692"

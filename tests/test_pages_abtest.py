@@ -6,7 +6,7 @@ from .conftest import SAMPLE, open_page
 
 
 def app() -> AppTest:
-    return open_page("pages/abtest.py")
+    return open_page("views/abtest.py")
 
 
 def verdicts(at):

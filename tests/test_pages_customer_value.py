@@ -23,18 +23,18 @@ def texts(at) -> str:
 
 
 def test_value_page_on_the_sample():
-    at = open_page("pages/value_groups.py")
+    at = open_page("views/value_groups.py")
     body = texts(at)
     assert "typical gap between orders" in body
     assert any("called Churned" in c.value and "bought again" in c.value for c in at.caption)
     labels = {m.label for m in at.metric}
     assert {"AUC: recency only", "AUC: frequency only", "AUC: this model"} <= labels
-    agreement = next(d.value for d in at.dataframe if "same as textbook quintiles (%)" in d.value.columns)
-    assert list(agreement["score"]) == ["Recency", "Frequency", "Monetary"]
+    agreement = next(d.value for d in at.dataframe if "agreement_pct" in d.value.columns)
+    assert list(agreement["dimension"]) == ["Recency", "Frequency", "Monetary"]
 
 
 def test_planner_shows_baseline_basis_and_ranges():
-    at = open_page("pages/planner.py")
+    at = open_page("views/planner.py")
     fc = at.dataframe[0].value
     assert "baseline_source" in fc.columns and (fc["baseline_conversion"].iloc[:-1] > 0).all()
     ranges = next(d.value for d in at.dataframe if "no_effect" in d.value.columns)
@@ -44,7 +44,7 @@ def test_planner_shows_baseline_basis_and_ranges():
 
 
 def test_recommendations_time_split_reading():
-    at = open_page("pages/recommendations.py")
+    at = open_page("views/recommendations.py")
     assert any("next order" in c.value and "same split" in c.value for c in at.caption)
     assert not any("hiding each customer" in c.value for c in at.caption)
 
@@ -52,7 +52,7 @@ def test_recommendations_time_split_reading():
 @pytest.mark.realdata
 def test_data_page_lists_nonproduct_lines_and_edits_them(online_retail):
     need(ONLINE_RETAIL)
-    at = real_page(online_retail, "pages/data.py")
+    at = real_page(online_retail, "views/data.py")
     table = next(d.value for d in at.dataframe if "leave_out" in d.value.columns)
     assert {"POST", "M", "C2", "DOT", "BANK CHARGES", "D", "CRUK"} <= set(table.loc[table["leave_out"], "item_id"])
     split = next(d.value for d in at.dataframe if "share_of_gross_pct" in d.value.columns)
@@ -69,9 +69,9 @@ def test_data_page_lists_nonproduct_lines_and_edits_them(online_retail):
 
 @pytest.mark.realdata
 def test_value_and_planner_pages_on_online_retail(online_retail):
-    at = real_page(online_retail, "pages/value_groups.py")
+    at = real_page(online_retail, "views/value_groups.py")
     assert any("median of" in c.value and "repeat customers" in c.value for c in at.caption)
-    at.switch_page("pages/planner.py").run()
+    at.switch_page("views/planner.py").run()
     assert not at.exception
     fc = at.dataframe[0].value
     assert (fc["baseline_conversion"].iloc[:-1] > 0).all() and (fc["baseline_conversion"].iloc[:-1] < 1).all()

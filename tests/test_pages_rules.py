@@ -21,7 +21,7 @@ def test_confidence_and_lift_sliders_do_not_remine(monkeypatch):
     calls = []
     real = rules_module.mine_itemsets
     monkeypatch.setattr(rules_module, "mine_itemsets", lambda *a, **k: calls.append(1) or real(*a, **k))
-    at = app("pages/rules.py")
+    at = app("views/rules.py")
     assert len(calls) == 1 and int(metric(at, "Rules shown")) > 0
     before = int(metric(at, "Rules shown"))
     at.slider(key="r_conf").set_value(60).run()
@@ -33,13 +33,13 @@ def test_confidence_and_lift_sliders_do_not_remine(monkeypatch):
 
 
 def test_too_high_support_is_a_flagged_result_not_an_error():
-    at = app("pages/rules.py")
+    at = app("views/rules.py")
     at.select_slider(key="r_support").set_value(10.0).run()
     assert not at.exception and at.warning and "lower" in at.warning[0].value
 
 
 def test_rules_per_segment_and_offer_candidates():
-    at = app("pages/rules.py")
+    at = app("views/rules.py")
     assert not [s for s in at.selectbox if s.key == "r_segment"], "segments are computed only when asked for"
     at.toggle(key="r_per_segment").set_value(True).run()
     segs = at.selectbox(key="r_segment").options
@@ -54,14 +54,14 @@ def test_rules_per_segment_and_offer_candidates():
 
 
 def test_category_level_and_user_day():
-    at = app("pages/rules.py")
+    at = app("views/rules.py")
     at.radio(key="r_level").set_value("category").run()
     at.radio(key="r_by").set_value("user-day").run()
     assert not at.exception and int(metric(at, "Baskets mined").replace(",", "")) > 0
 
 
 def test_recommendations_page_shows_hold_out():
-    at = app("pages/recommendations.py")
+    at = app("views/recommendations.py")
     hit = float(metric(at, "Hit rate @ 10").rstrip("%"))
     base = float(metric(at, "Popular-items baseline").rstrip("%"))
     assert hit > base
@@ -70,7 +70,7 @@ def test_recommendations_page_shows_hold_out():
 
 
 def test_defaults_are_the_reference_and_caps_are_stated(sample_dataset):
-    at = app("pages/rules.py")
+    at = app("views/rules.py")
     assert at.select_slider(key="r_maxlen").value == "no limit"
     assert at.selectbox(key="r_algo").value == "pyfim"
     assert at.session_state["rules_args"][0][2] is None  # no basket left out
@@ -87,7 +87,7 @@ def test_defaults_are_the_reference_and_caps_are_stated(sample_dataset):
 
 
 def test_every_engine_gives_the_same_rules():
-    at = app("pages/rules.py")
+    at = app("views/rules.py")
     counts = {}
     for algo in ("pyfim", "fpgrowth", "apriori"):
         at.selectbox(key="r_algo").set_value(algo).run()
@@ -99,6 +99,6 @@ def test_every_engine_gives_the_same_rules():
 def test_pyfim_missing_falls_back_with_a_notice(monkeypatch):
     st.cache_data.clear()
     monkeypatch.setattr(rules_module, "_fim", None)
-    at = app("pages/rules.py")
+    at = app("views/rules.py")
     assert any("pyfim" in i.value and "mlxtend" in i.value for i in at.info)
     assert int(metric(at, "Rules shown")) > 0

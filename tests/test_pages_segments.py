@@ -16,7 +16,7 @@ def metric(at: AppTest, label: str) -> str:
 
 
 def test_k_slider_changes_segments():
-    at = app("pages/segments.py")
+    at = app("views/segments.py")
     assert metric(at, "Segments") == "5"
     at.toggle(key="seg_auto").set_value(False).run()
     at.slider(key="seg_k").set_value(3).run()
@@ -25,22 +25,22 @@ def test_k_slider_changes_segments():
 
 
 def test_segmentation_choice_feeds_other_pages():
-    at = app("pages/segments.py")
+    at = app("views/segments.py")
     at.radio(key="segmentation_choice").set_value("rfm").run()
     assert not at.exception
-    at.switch_page("pages/value_groups.py").run()
+    at.switch_page("views/value_groups.py").run()
     assert not at.exception and at.session_state["segmentation_choice"] == "rfm"
 
 
 def test_value_page_propensity_model_switch():
-    at = app("pages/value_groups.py")
+    at = app("views/value_groups.py")
     assert any(m.label == "ROC AUC" for m in at.metric)
     at.selectbox(key="prop_model").set_value("tree").run()
     assert not at.exception and float(metric(at, "ROC AUC")) > 0.8
 
 
 def test_basket_dataset_gets_a_message_not_a_crash():
-    for page in ("pages/segments.py", "pages/value_groups.py"):
+    for page in ("views/segments.py", "views/value_groups.py"):
         at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
         full_error_details()
         at.session_state["dataset"] = load_dataset(b"milk,bread\nbeer,chips,salsa\nbread,butter\n", "g.csv")

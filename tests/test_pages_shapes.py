@@ -65,11 +65,11 @@ def test_every_page_with_every_data_shape(shaped, spec):
 
 def test_basket_file_pages_say_what_is_missing(basket_file):
     ds = load_dataset(basket_file)
-    at = open_with("basket_file", ds, "pages/segments.py")
+    at = open_with("basket_file", ds, "views/segments.py")
     assert not at.exception and "time" in said(at).lower()
-    rules = open_with("basket_file", ds, "pages/rules.py")
+    rules = open_with("basket_file", ds, "views/rules.py")
     assert not rules.exception
     assert int(next(m.value for m in rules.metric if m.label == "Baskets mined").replace(",", "")) == 9_835
     assert int(next(m.value for m in rules.metric if m.label == "Rules shown").replace(",", "")) > 0
-    rec = open_with("basket_file", ds, "pages/recommendations.py")
+    rec = open_with("basket_file", ds, "views/recommendations.py")
     assert not rec.exception

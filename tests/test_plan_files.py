@@ -95,7 +95,7 @@ def test_bad_plan_files_are_refused_with_the_field_named(name, bad, match):
 
 def test_the_planner_page_refuses_a_hostile_plan_and_keeps_its_own():
     from .conftest import open_page
-    at = open_page("pages/planner.py")
+    at = open_page("views/planner.py")
     before = at.session_state["plan"] if "plan" in at.session_state else None
     for name, bad, _ in (BAD[0], BAD[2], BAD[5]):
         payload = bad.encode() if isinstance(bad, str) else json.dumps(bad).encode()

@@ -97,8 +97,8 @@ def test_assumed_effects_have_a_no_effect_low_end():
     varied = ranges[ranges["assumption"] != "Gross margin"]
     assert (varied["low"] <= varied["no_effect"]).all() and (varied["no_effect"] <= varied["high"]).all()
     assert {"Bundle attach rate", "Threshold top-up pull"} <= set(ranges["assumption"])
-    assert ranges["assumption"].str.startswith("Elasticity").sum() == 7
-    assert ranges["assumption"].str.startswith("Redemption").sum() == 7
+    assert ranges["assumption"].str.startswith("Elasticity").sum() == 12  # 7 offer types + 5 Chinese mechanics
+    assert ranges["assumption"].str.startswith("Redemption").sum() == 12
     fc = forecast([Offer("s", "percent_off", 10, 0, 1.0, 0.5)], {"s": B}, Assumptions())
     assert fc.iloc[-1]["profit_low"] == pytest.approx(g["profit_low"])
 

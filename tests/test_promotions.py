@@ -168,7 +168,9 @@ def test_target_list(planted):
     fc = forecast(plan, base, A, ev)
     tl = target_list(plan, segs, fc)
     assert len(tl) == round(base[name].users * 0.5) and set(tl["segment"]) == {name}
-    assert list(tl.columns) == ["user_id", "segment", "offer", "offer_type", "depth", "threshold", "expected_uplift"]
+    assert list(tl.columns) == ["user_id", "segment", "offer", "offer_type", "depth", "threshold", "offer_spec",
+                                "expected_uplift"]
+    assert set(tl["offer_spec"]) == {'{"offer_type":"percent_off","depth":10.0}'}
     uplift = pd.Series(np.arange(len(segs), dtype=float), index=segs["user_id"])
     top = target_list(plan, segs, fc, uplift)
     members = segs.loc[segs["segment"] == name, "user_id"]

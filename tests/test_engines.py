@@ -1,0 +1,346 @@
+"""The engine layer (promo_core.engines) against the pandas core: the same quality numbers, profiles, KPIs,
+funnel, lifecycle stages, baskets and rules, and A/B sufficient statistics, on the bundled sample, on Online
+Retail and on a generated file with planted problems; DuckDB always, PySpark local[2] on a small file
+(one session per test process)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from promo_core import engines
+from promo_core.rules import mine_rules
+from promo_core.schema import DataError
+
+from .conftest import ONLINE_RETAIL, SAMPLE, need
+
+REPORT_KEYS = ("rows_read", "facts", "rows_kept", "users", "items", "orders", "first_event", "last_event",
+               "event_mix")
+
+
+def steps(report: dict) -> list[tuple[str, int]]:
+    return [(s["step"], s["rows_dropped"]) for s in report["steps"]]
+
+
+def assert_same(reference, data) -> None:
+    """Every relational result of ``data`` (an engine) equals the pandas core's on ``reference``."""
+    ref, got = engines.quality_report(reference), engines.quality_report(data)
+    for k in REPORT_KEYS:
+        assert got[k] == ref[k], k
+    assert steps(got) == steps(ref)
+    assert data.nonproduct == reference.nonproduct
+    pd.testing.assert_frame_equal(engines.profiles(data), engines.profiles(reference), check_dtype=False,
+                                  check_exact=False, rtol=1e-9, atol=1e-9)
+    a, b = engines.kpis(data).to_dict(), engines.kpis(reference).to_dict()
+    assert a.keys() == b.keys()
+    for k in a:
+        if isinstance(a[k], float):
+            assert a[k] == pytest.approx(b[k], rel=1e-12), k
+        else:
+            assert a[k] == b[k], k
+    pd.testing.assert_frame_equal(engines.funnel(data), engines.funnel(reference), check_dtype=False)
+    pd.testing.assert_frame_equal(engines.lifecycle(data), engines.lifecycle(reference), check_dtype=False)
+
+
+def assert_same_rules(reference, data, support: float, confidence: float) -> None:
+    ba, bb = engines.baskets(reference), engines.baskets(data)
+    assert (bb.n, bb.n_single, bb.n_oversized) == (ba.n, ba.n_single, ba.n_oversized)
+    assert sorted(bb.items.tolist()) == sorted(ba.items.tolist())
+    assert bb.basket_users == ba.basket_users
+    _, ra = mine_rules(ba, support, confidence)
+    _, rb = mine_rules(bb, support, confidence)
+    key = ["antecedents", "consequents"]
+    left = ra.rules.assign(**{k: ra.rules[k].map(lambda s: tuple(sorted(s))) for k in key}).sort_values(key)
+    right = rb.rules.assign(**{k: rb.rules[k].map(lambda s: tuple(sorted(s))) for k in key}).sort_values(key)
+    assert len(left) > 0
+    pd.testing.assert_frame_equal(left.reset_index(drop=True), right.reset_index(drop=True), check_exact=False,
+                                  rtol=1e-12)
+
+
+@pytest.fixture(scope="module")
+def duck():
+    return engines.connect("duckdb")
+
+
+# ---------------------------------------------------------------- the bundled sample
+
+def test_sample_on_duckdb_equals_the_pandas_core(sample_dataset, duck):
+    data = engines.load(duck, SAMPLE / "events.csv.gz")
+    assert_same(sample_dataset, data)
+    assert_same_rules(sample_dataset, data, 0.01, 0.2)
+
+
+# ---------------------------------------------------------------- Online Retail (UCI)
+
+@pytest.mark.realdata
+def test_online_retail_on_duckdb_equals_the_pandas_core_and_the_published_facts(online_retail, duck):
+    data = engines.load(duck, need(ONLINE_RETAIL))
+    r = data.report
+    # the README's published facts about the file
+    assert r["rows_read"] == 541_909
+    assert r["facts"]["rows_without_user_id"] == 135_080
+    assert r["facts"]["distinct_orders"] == 25_900
+    assert r["facts"]["distinct_items"] == 4_070
+    assert r["facts"]["cancelled_order_rows"] == 9_288
+    assert r["facts"]["exact_duplicate_rows"] == 5_268
+    assert r["users"] == 4_338
+    assert "POST" in data.nonproduct and "M" in data.nonproduct
+    assert_same(online_retail, data)
+    assert_same_rules(online_retail, data, 0.02, 0.3)
+
+
+# ---------------------------------------------------------------- a generated file with planted problems
+
+PLANTED = {"exact duplicate of an earlier row": 3, "user id missing": 4, "time missing or unreadable": 2,
+           "event type missing or unknown": 5, "cancelled order or return (quantity 0 or less)": 6,
+           "purchase price missing, not a number, or 0 or less": 2}
+
+
+def planted_events(n_users: int = 200, seed: int = 3) -> pd.DataFrame:
+    """The generator's events plus rows with known problems (counts in PLANTED); numeric user ids so that
+    Parquet stores them as float64 with NULLs (the case where engines return '17.0')."""
+    from promo_core.sample import generate
+    ev = generate(n_users=n_users, seed=seed)["events"].copy()
+    ev["user_id"] = ev["user_id"].str[1:].astype(int).astype("float64")
+    ev["timestamp"] = ev["timestamp"].astype("datetime64[us]")
+    buys = ev[ev["event"] == "purchase"]
+    views = ev[ev["event"] == "view"]
+    bad = [ev.iloc[[10, 20, 30]],                                             # 3 exact duplicates
+           views.iloc[:4].assign(user_id=np.nan),                              # 4 without a user
+           views.iloc[4:6].assign(timestamp=pd.NaT),                           # 2 without a time
+           views.iloc[6:11].assign(event="teleport"),                          # 5 unknown events
+           buys.iloc[:6].assign(quantity=-1.0, order_id=buys["order_id"].iloc[:6] + "R"),  # 6 returns
+           buys.iloc[6:8].assign(price=0.0, order_id=buys["order_id"].iloc[6:8] + "Z")]    # 2 zero prices
+    return pd.concat([ev, *bad], ignore_index=True)
+
+
+@pytest.fixture(scope="module")
+def planted_folder(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("planted")
+    ev = planted_events()
+    half = len(ev) // 2
+    ev.iloc[:half].to_parquet(folder / "part-0.parquet", index=False)
+    ev.iloc[half:].to_parquet(folder / "part-1.parquet", index=False)
+    return folder
+
+
+def test_a_folder_of_parquet_finds_the_planted_problems_and_equals_pandas(planted_folder, duck):
+    data = engines.load(duck, planted_folder)
+    reference = engines.load(engines.connect("pandas"), planted_folder)
+    got = dict(steps(data.report))
+    for step, n in PLANTED.items():
+        assert got[step] == n, step
+    assert data.report["rows_read"] == len(planted_events())
+    assert data.report["rows_kept"] == data.report["rows_read"] - sum(PLANTED.values())
+    # float64 ids with NULLs come back as whole-number text, as the pandas loader gives them
+    users = engines.profiles(data)["user_id"]
+    assert users.str.fullmatch(r"\d+").all()
+    assert_same(reference, data)
+    assert_same_rules(reference, data, 0.02, 0.2)
+
+
+def test_a_glob_reads_the_same_files_as_the_folder(planted_folder, duck):
+    by_glob = engines.load(duck, str(planted_folder / "part-*.parquet"))
+    by_folder = engines.load(duck, planted_folder)
+    assert by_glob.report["steps"] == by_folder.report["steps"]
+    assert by_glob.source.paths == by_folder.source.paths
+
+
+# ---------------------------------------------------------------- A/B sufficient statistics
+
+@pytest.mark.parametrize("name", ["duckdb", "pandas"])
+def test_ab_statistics_equal_the_published_summary(name):
+    """sample_data/experiment_summary.csv is written by the generator from the same users."""
+    eng = engines.connect(name)
+    path = SAMPLE / "experiment.csv"
+    table = pd.read_csv(path) if eng.is_pandas else eng.con.read_csv(str(path))
+    got = engines.ab_stats(eng, table, "variant", "converted", "revenue").set_index("variant")
+    want = pd.read_csv(SAMPLE / "experiment_summary.csv").set_index("variant").loc[got.index]
+    assert got["users"].tolist() == want["users"].tolist()
+    assert got["conversions"].tolist() == want["conversions"].tolist()
+    np.testing.assert_allclose(got["revenue_sum"], want["revenue_sum"], rtol=1e-9)
+    np.testing.assert_allclose(got["revenue_sum_sq"], want["revenue_sum_sq"], rtol=1e-6)
+
+
+# ---------------------------------------------------------------- database tables
+
+def test_a_sqlite_table_is_a_source_with_the_same_results(tmp_path, duck):
+    ev = pd.read_csv(SAMPLE / "events.csv.gz", dtype=str).head(15_000)
+    db = tmp_path / "shop.db"
+    with sqlite3.connect(db) as con:
+        ev.to_sql("events", con, index=False)
+    url = f"sqlite:///{db}"
+    data = engines.load(duck, url=url, table="events")
+    reference = engines.load(engines.connect("pandas"), url=url, table="events")
+    assert data.report["rows_read"] == 15_000
+    assert_same(reference, data)
+
+
+def test_a_missing_table_or_url_is_a_data_error(tmp_path, duck):
+    db = tmp_path / "empty.db"
+    sqlite3.connect(db).close()
+    with pytest.raises(DataError, match="could not be opened"):
+        engines.load(duck, url=f"sqlite:///{db}", table="events")
+    with pytest.raises(DataError, match="both --source"):
+        engines.load(duck, url=f"sqlite:///{db}")
+
+
+# ---------------------------------------------------------------- sources, settings, dtypes
+
+def test_paths_that_match_nothing_or_mix_formats_are_data_errors(tmp_path):
+    with pytest.raises(DataError, match="No file, folder or pattern"):
+        engines.resolve_paths(tmp_path / "nowhere")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DataError, match="No Parquet or CSV"):
+        engines.resolve_paths(tmp_path / "empty")
+    pd.DataFrame({"a": [1]}).to_parquet(tmp_path / "x.parquet")
+    pd.DataFrame({"a": [1]}).to_csv(tmp_path / "y.csv")
+    with pytest.raises(DataError, match="mix Parquet and CSV"):
+        engines.resolve_paths(tmp_path)
+    (tmp_path / "book.xlsx").write_bytes(b"PK")
+    with pytest.raises(DataError, match="Parquet and CSV files only"):
+        engines.resolve_paths(tmp_path / "book.xlsx")
+
+
+def test_duckdb_gets_a_memory_limit_and_a_spill_directory(tmp_path):
+    eng = engines.connect("duckdb", memory_limit="512MB", temp_directory=str(tmp_path / "spill"))
+    limit = eng.con.raw_sql("select current_setting('memory_limit')").fetchone()[0]
+    assert limit.replace(" ", "") in ("488.2MiB", "512.0MB", "512MB")
+    assert eng.con.raw_sql("select current_setting('temp_directory')").fetchone()[0] == str(tmp_path / "spill")
+    default = engines.duckdb_settings()
+    from promo_core.engines.backends import DUCKDB_MEMORY_SHARE, machine_memory_bytes
+    assert default["memory_limit"] == f"{int(machine_memory_bytes() * DUCKDB_MEMORY_SHARE / 2**20)}MB"
+
+
+def test_unknown_engine_and_unreadable_times_are_data_errors(tmp_path, duck):
+    with pytest.raises(DataError, match="Unknown engine"):
+        engines.connect("polars")
+    pd.DataFrame({"user_id": ["a", "b"], "timestamp": ["31 mai 2024", "1 juin 2024"], "event": ["view", "view"]}
+                 ).to_csv(tmp_path / "fr.csv", index=False)
+    with pytest.raises(DataError, match="not in a form the engines read"):
+        engines.load(duck, tmp_path / "fr.csv")
+
+
+def test_normalise_converts_engine_dtypes_explicitly():
+    from promo_core.engines.dtypes import normalise
+    raw = pd.DataFrame({"user_id": pd.Series([1, None], dtype="object"),
+                        "t": pd.Series(pd.to_datetime(["2024-01-01", None])).astype("datetime64[us]"),
+                        "views": [1.0, np.nan], "x": pd.array([1, 2], dtype="Int32")})
+    out = normalise(raw, ints=("views",))
+    assert out["user_id"].tolist()[0] == "1" and pd.isna(out["user_id"].tolist()[1])
+    assert out["t"].dtype == "datetime64[ns]"
+    assert out["views"].dtype == "int64" and out["views"].tolist() == [1, 0]
+    assert out["x"].dtype == "float64"
+
+
+def test_engine_messages_are_translated(duck):
+    from promo_core.i18n import locale_context
+    with locale_context("zh_CN"), pytest.raises(DataError) as err:
+        engines.connect("polars")
+    assert "引擎" in str(err.value)
+
+
+# ---------------------------------------------------------------- PySpark local[2]
+
+@pytest.fixture(scope="module")
+def spark():
+    if shutil.which("java") is None:
+        pytest.skip("Java is not installed (scripts/test.sh installs openjdk-17-jre-headless)")
+    from promo_core.engines.backends import spark_session
+    spark_session("local[2]", shuffle_partitions=2)
+    return engines.connect("spark", spark_master="local[2]")
+
+
+def test_spark_gives_the_same_results_as_pandas(spark, tmp_path):
+    from promo_core.sample import generate
+    path = tmp_path / "events.csv"
+    generate(n_users=200, seed=5)["events"].to_csv(path, index=False, date_format="%Y-%m-%d %H:%M:%S")
+    reference = engines.load(engines.connect("pandas"), path)
+    data = engines.load(spark, path)
+    assert_same(reference, data)
+    assert_same_rules(reference, data, 0.03, 0.2)
+    session = spark.con._session
+    assert session.conf.get("spark.sql.session.timeZone") == "UTC"
+
+
+
+def test_spark_reads_a_folder_of_several_parquet_files(spark, tmp_path):
+    """A folder (or glob) of Parquet files: Ibis's PySpark reader took one path and made '['…', …]' of a list."""
+    from promo_core.sample import generate
+    ev = generate(n_users=200, seed=6)["events"]
+    folder = tmp_path / "events"
+    folder.mkdir()
+    half = len(ev) // 2
+    ev.iloc[:half].to_parquet(folder / "part-0.parquet", index=False)
+    ev.iloc[half:].to_parquet(folder / "part-1.parquet", index=False)
+    with pytest.raises(DataError, match="nanosecond time stamps") as err:  # pandas' default; Spark 4 refuses it
+        engines.load(spark, folder)
+    assert "coerce_timestamps='us'" in err.value.hint
+    for i, part in enumerate((ev.iloc[:half], ev.iloc[half:])):
+        part.to_parquet(folder / f"part-{i}.parquet", index=False, coerce_timestamps="us")
+    reference = engines.load(engines.connect("pandas"), folder)
+    data = engines.load(spark, folder)
+    assert data.report["rows_read"] == len(ev)
+    assert_same(reference, data)
+
+
+# ---------------------------------------------------------------- the command line
+
+def run(*args, timeout=300):
+    return subprocess.run([sys.executable, "-m", "promo_core", *args], capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def test_cli_gives_todays_results_on_duckdb(tmp_path):
+    sample = str(SAMPLE / "events.csv.gz")
+    out = {}
+    for engine in ("pandas", "duckdb"):
+        v = run("validate", sample, "--engine", engine)
+        s = run("segment", sample, "--engine", engine, "--out", str(tmp_path / f"users_{engine}.csv"))
+        r = run("rules", sample, "--engine", engine, "--out", str(tmp_path / f"rules_{engine}.csv"),
+                "--min-support", "0.01", "--min-confidence", "0.2")
+        for p in (v, s, r):
+            assert p.returncode == 0, p.stderr
+            assert "Traceback" not in p.stderr
+        out[engine] = (json.loads(v.stdout), s.stdout, r.stdout)
+    (vp, sp, rp), (vd, sd, rd) = out["pandas"], out["duckdb"]
+    for k in REPORT_KEYS:
+        assert vd[k] == vp[k], k
+    assert steps(vd) == steps(vp)
+    assert vd["kpis"]["orders"] == vp["kpis"]["orders"]
+    assert vd["kpis"]["revenue"] == pytest.approx(vp["kpis"]["revenue"], rel=1e-12)
+    assert sd == sp.replace("users_pandas", "users_duckdb") and rd == rp
+    up, ud = (pd.read_csv(tmp_path / f"users_{e}.csv") for e in ("pandas", "duckdb"))
+    pd.testing.assert_frame_equal(ud, up, check_exact=False, rtol=1e-9)
+    assert (tmp_path / "rules_duckdb.csv").read_bytes() == (tmp_path / "rules_pandas.csv").read_bytes()
+
+
+def test_cli_reads_a_folder_and_a_database_table(tmp_path, planted_folder):
+    p = run("validate", str(planted_folder))
+    assert p.returncode == 0, p.stderr
+    assert "engine duckdb" in p.stderr       # auto: a folder goes to DuckDB
+    assert json.loads(p.stdout)["rows_read"] == len(planted_events())
+    db = tmp_path / "shop.db"
+    with sqlite3.connect(db) as con:
+        pd.read_csv(SAMPLE / "events.csv.gz", dtype=str).head(5_000).to_sql("events", con, index=False)
+    p = run("validate", "--source", f"sqlite:///{db}", "--table", "events")
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout)["rows_read"] == 5_000
+
+
+def test_cli_bad_engine_input_is_exit_2_with_one_paragraph(tmp_path):
+    p = run("validate", str(tmp_path / "missing*.parquet"), "--engine", "duckdb")
+    assert p.returncode == 2 and "Traceback" not in p.stderr and "No Parquet or CSV files" in p.stderr
+    p = run("validate", str(tmp_path / "nowhere"), "--engine", "duckdb")
+    assert p.returncode == 2 and "No file, folder or pattern" in p.stderr
+    p = run("validate", "--source", f"sqlite:///{tmp_path / 'x.db'}", "--table", "nope")
+    assert p.returncode == 2 and "Traceback" not in p.stderr
+    p = run("validate", "--engine", "duckdb")
+    assert p.returncode == 2 and "No INPUT" in p.stderr
