@@ -84,7 +84,7 @@ def segments_page(repeat: int):
     at.session_state["dataset_key"] = "bench-1m"
     at.run()
     t0 = time.perf_counter()
-    at.switch_page("pages/segments.py").run()
+    at.switch_page("views/segments.py").run()
     first = time.perf_counter() - t0
     assert not at.exception, [e.message for e in at.exception]
     times = []
@@ -323,7 +323,7 @@ def rules_page(repeat: int):
     at.session_state["dataset_key"] = "bench-or"
     at.run()
     t0 = time.perf_counter()
-    at.switch_page("pages/rules.py").run()
+    at.switch_page("views/rules.py").run()
     first = time.perf_counter() - t0
     assert not at.exception, [e.message for e in at.exception]
     times = []
