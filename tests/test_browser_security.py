@@ -59,6 +59,7 @@ def test_every_page_url_shows_only_the_sign_in_screen_while_locked(browser, tmp_
         page = open_url(browser, f"{url}/segments")
         page.locator('input[type="password"]').fill("wrong")
         page.locator('input[type="password"]').press("Enter")
+        page.get_by_text("not right").first.wait_for(timeout=120_000)
         wait_idle(page)
         assert "not right" in page.locator("body").inner_text()
         assert page.locator('[data-testid="stSidebarNav"]').count() == 0
@@ -69,6 +70,8 @@ def test_every_page_url_shows_only_the_sign_in_screen_while_locked(browser, tmp_
         nav(page, "Segments")
         assert_no_exception(page, "unlocked-segments")
         page.get_by_role("button", name="Sign out").click()
+        # on a loaded machine the rerun may start after wait_idle has looked: wait for the gate itself
+        page.locator('input[type="password"]').wait_for(timeout=120_000)
         wait_idle(page)
         assert page.locator('input[type="password"]').count() == 1
         assert page.locator('[data-testid="stSidebarNav"]').count() == 0
