@@ -947,9 +947,7 @@ def _clv(args: argparse.Namespace) -> int:
 
 # ---- engines (issue 17): --engine, --spark-master, --source URL --table NAME; relational work in DuckDB or Spark
 
-#: with --engine auto, a single file smaller than this is read by the pandas core (today's path, with the
-#: plausibility checks and example file lines); folders, globs, larger files and database tables go to DuckDB
-AUTO_PANDAS_MB = 100
+from .engines.sources import AUTO_PANDAS_MB  # noqa: E402 - below it, --engine auto reads one file in pandas
 
 
 def _engine_args(p: argparse.ArgumentParser) -> None:

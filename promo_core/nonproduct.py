@@ -49,6 +49,10 @@ COLUMNS = ["item_id", "item_name", "kind", "evidence", "suggested", "lines", "cu
            "sales", "returned", "price_min", "price_max"]
 
 
+ITEM_COLUMNS = ["lines", "customers", "orders", "sales", "price_min", "price_max", "returned", "ret_lines",
+                "item_name"]
+
+
 def detect_nonproduct(events: pd.DataFrame, returns: pd.DataFrame | None = None) -> pd.DataFrame:
     """Candidate non-product items with their evidence.
 
@@ -58,15 +62,24 @@ def detect_nonproduct(events: pd.DataFrame, returns: pd.DataFrame | None = None)
     purchase lines), returned (£, of the cancelled/returned lines), price_min and price_max (£).
     Empty (with every column) when the data has no item column.
     """
+    return classify_items(item_table(events, returns))
+
+
+def item_table(events: pd.DataFrame, returns: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per item id (text index) with :data:`ITEM_COLUMNS`: its purchase lines, customers, orders,
+    sales (price × quantity), price range, returned amount and lines, and its name. The evidence of
+    :func:`classify_items` and the revenue split of :func:`revenue_from_items` need nothing else, so an
+    engine computes this table and pandas does the rest."""
+    empty = pd.DataFrame(columns=ITEM_COLUMNS, index=pd.Index([], dtype=object))
     if "item_id" not in events or events["item_id"].isna().all():
-        return pd.DataFrame(columns=COLUMNS)
+        return empty
     buys = events[(events["event"] == "purchase") & events["item_id"].notna()]
     ret = returns if returns is not None and "item_id" in returns else None
     ids = pd.Index(buys["item_id"].astype(str).unique())
     if ret is not None and len(ret):
         ids = ids.union(pd.Index(ret["item_id"].dropna().astype(str).unique()))
     if len(ids) == 0:
-        return pd.DataFrame(columns=COLUMNS)
+        return empty
     item = buys["item_id"].astype(str)
     value = (buys["price"] * buys["quantity"]).fillna(0.0) if "price" in buys else pd.Series(0.0, index=buys.index)
     g = pd.DataFrame({"item": item, "v": value, "p": buys["price"] if "price" in buys else np.nan,
@@ -77,13 +90,11 @@ def detect_nonproduct(events: pd.DataFrame, returns: pd.DataFrame | None = None)
         stats["orders"] = buys.groupby(item, observed=True)["order_id"].nunique().reindex(ids)
     else:
         stats["orders"] = stats["lines"]
-    returned = pd.Series(0.0, index=ids)
-    ret_lines = pd.Series(0, index=ids)
+    stats["returned"], stats["ret_lines"] = 0.0, 0
     if ret is not None and len(ret):
         r_item = ret["item_id"].astype(str)
-        rv = (ret["price"] * ret["quantity"].abs()).groupby(r_item).sum()
-        returned = rv.reindex(ids, fill_value=0.0)
-        ret_lines = r_item.value_counts().reindex(ids, fill_value=0)
+        stats["returned"] = (ret["price"] * ret["quantity"].abs()).groupby(r_item).sum().reindex(ids, fill_value=0.0)
+        stats["ret_lines"] = r_item.value_counts().reindex(ids, fill_value=0)
         rp = ret.groupby(r_item)["price"].agg(["min", "max"]).reindex(ids)
         stats["price_min"] = stats["price_min"].fillna(rp["min"])
         stats["price_max"] = stats["price_max"].fillna(rp["max"])
@@ -93,6 +104,17 @@ def detect_nonproduct(events: pd.DataFrame, returns: pd.DataFrame | None = None)
     if ret is not None and "item_name" in ret and len(ret):
         names = names.fillna(ret.assign(_i=ret["item_id"].astype(str)).groupby("_i")["item_name"].first()
                              .reindex(ids))
+    stats["item_name"] = names
+    return stats[ITEM_COLUMNS]
+
+
+def classify_items(stats: pd.DataFrame) -> pd.DataFrame:
+    """The candidates (columns :data:`COLUMNS`) among the items of :func:`item_table`, with their evidence."""
+    if stats.empty:
+        return pd.DataFrame(columns=COLUMNS)
+    ids = stats.index.astype(str)
+    stats = stats.set_axis(ids)
+    returned, ret_lines, names = stats["returned"], stats["ret_lines"], stats["item_name"]
     id_s = pd.Series(ids, index=ids, dtype="object")
     name_s = names.astype("object").where(names.notna(), "").astype(str)
     shapes = id_s.str.replace(r"\d", "9", regex=True).str.replace(r"[A-Za-z]", "A", regex=True)
@@ -178,6 +200,28 @@ def revenue_split(events: pd.DataFrame, returns: pd.DataFrame | None,
                  if "item_name" in both else pd.Series(dtype=object))
         for i, amount in per.sort_values(ascending=False).items():
             label = names.get(i)
+            rows.append((f"Non-product: {label if isinstance(label, str) and label else i} ({i})", float(amount)))
+        rows.append((N_("Non-product lines, net"), float(per.sum())))
+    out = pd.DataFrame(rows, columns=["line", "amount"])
+    out["share_of_gross_pct"] = 100 * out["amount"] / gross if gross else np.nan
+    return out
+
+
+def revenue_from_items(items: pd.DataFrame, codes: tuple[str, ...] | list[str] | set[str], total_sales: float,
+                       total_returned: float) -> pd.DataFrame:
+    """:func:`revenue_split` from the per-item table of :func:`item_table` and the totals over every purchase
+    and returned line (lines without an item id included): what an engine dataset shows on the Data page."""
+    codes = set(map(str, codes))
+    np_items = items[items.index.astype(str).isin(codes)] if len(items) else items
+    gross = float(total_sales) - float(np_items["sales"].sum() if len(np_items) else 0.0)
+    ret = float(total_returned) - float(np_items["returned"].sum() if len(np_items) else 0.0)
+    rows = [(N_("Product sales (gross)"), gross), (N_("Product returns and cancellations"), -ret),
+            (N_("Net product sales"), gross - ret)]
+    if len(np_items):
+        per = (np_items["sales"].astype(float) - np_items["returned"].astype(float)).set_axis(
+            np_items.index.astype(str))
+        for i, amount in per.sort_values(ascending=False).items():
+            label = np_items["item_name"].get(i)
             rows.append((f"Non-product: {label if isinstance(label, str) and label else i} ({i})", float(amount)))
         rows.append((N_("Non-product lines, net"), float(per.sum())))
     out = pd.DataFrame(rows, columns=["line", "amount"])

@@ -143,6 +143,20 @@ class Dataset:
         ev = self.events
         return {c for c in COLUMN_NAMES if c in ev.columns and ev[c].notna().any()}
 
+    #: True for :class:`promo_core.engines.dataset.EngineDataset` (events kept in an engine)
+    in_engine = False
+
+    def head(self, n: int) -> pd.DataFrame:
+        return self.events.head(n)
+
+    def with_nonproduct(self, codes: tuple[str, ...]) -> Dataset:
+        """The same data with another non-product list."""
+        return replace(self, nonproduct=tuple(codes))
+
+    def in_memory(self) -> Dataset:
+        """This dataset with its rows in pandas (itself)."""
+        return self
+
     def badge(self) -> dict:
         r = self.report
         return {"name": self.name, "rows": r.rows_kept, "users": r.users,
@@ -759,6 +773,7 @@ def pseudonymise(ds: Dataset, salt: str) -> Dataset:
     """Replace user ids by a salted BLAKE2 hash ('u' + 16 hex characters); the salt never leaves memory."""
     if ds.pseudonymised:
         return ds
+    ds = ds.in_memory()  # an engine dataset's rows are hashed in pandas (the engine copy is not kept)
     key = salt.encode()
     uniq = ds.events["user_id"].unique()
     table = {u: "u" + hashlib.blake2b(str(u).encode(), key=key[:64], digest_size=8).hexdigest() for u in uniq}

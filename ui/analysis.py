@@ -33,6 +33,8 @@ SEGMENTATIONS = {"clusters": N_("Clusters (Segments page)"), "rfm": N_("RFM valu
 
 @state.cached(max_entries=8)
 def profiles(key: str, _ds: Dataset) -> pd.DataFrame:
+    if _ds.in_engine:  # the same profiles, computed in the engine (promo_core.engines.relational)
+        return _ds.profiles()
     return customer_profiles(_ds)  # net of returns, non-product lines left out of sales
 
 
@@ -49,6 +51,9 @@ def rfm_scores(key: str, _ds: Dataset, rules_json: str) -> pd.DataFrame:
 
 @state.cached(max_entries=16)
 def _lifecycle(key: str, _ds: Dataset, rules: tuple[int, ...]) -> pd.DataFrame:
+    if _ds.in_engine:
+        from promo_core.engines.relational import lifecycle as in_engine
+        return in_engine(_ds.data.events, LifecycleRules(*rules))
     return lifecycle(_ds.events, LifecycleRules(*rules))
 
 
@@ -155,10 +160,13 @@ def user_table(ds: Dataset) -> pd.DataFrame:
     key = state.dataset_key()
     found = current_clustering(ds)
     prop_model, horizon = st.session_state.get("propensity_args", ("logistic", 30))
-    try:
-        scores = propensity(key, ds, prop_model, horizon).scores
-    except DataError:  # too short a history: export without scores
-        scores = None
+    scores = None
+    # an engine dataset's propensity model needs every event row in memory: only once the Value page fitted it
+    if not ds.in_engine or "propensity_args" in st.session_state:
+        try:
+            scores = propensity(key, ds, prop_model, horizon).scores
+        except DataError:  # too short a history: export without scores
+            scores = None
     c, names = found if found else (None, None)
     return build(profiles(key, ds), c, names, rfm_scores(key, ds, rfm_rules_json()),
                  lifecycle_stages(key, ds, lifecycle_rules()), scores)

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import replace
 
 import pandas as pd
 import streamlit as st
 
 from promo_core.i18n import _
-from promo_core.nonproduct import KIND_LABELS, detect_nonproduct, revenue_split
+from promo_core.nonproduct import (
+    KIND_LABELS,
+    classify_items,
+    detect_nonproduct,
+    revenue_from_items,
+    revenue_split,
+)
 from promo_core.quality import Dataset
 
 from . import state
@@ -17,11 +22,15 @@ from . import state
 
 @state.cached(max_entries=8)
 def nonproduct_candidates(key: str, _ds: Dataset) -> pd.DataFrame:
+    if _ds.in_engine:  # the per-item table computed in the engine; the same evidence rules
+        return classify_items(_ds.item_table())
     return detect_nonproduct(_ds.events, _ds.returns)
 
 
 @state.cached(max_entries=16)
 def revenue(key: str, _ds: Dataset, codes: tuple[str, ...]) -> pd.DataFrame:
+    if _ds.in_engine:
+        return revenue_from_items(_ds.item_table(), codes, *_ds.totals())
     return revenue_split(_ds.events, _ds.returns, codes)
 
 
@@ -31,7 +40,7 @@ def set_nonproduct(ds: Dataset, codes: tuple[str, ...]) -> None:
     codes = tuple(sorted(set(codes)))
     base = state.dataset_key().split("|np:")[0].split(state.PRIVATE_MARK)[0]
     tag = hashlib.blake2b("\x1f".join(codes).encode(), digest_size=6).hexdigest()
-    state.set_dataset(replace(ds, nonproduct=codes), f"{base}|np:{tag}")
+    state.set_dataset(ds.with_nonproduct(codes), f"{base}|np:{tag}")
 
 
 @state.cached(max_entries=8)

@@ -122,8 +122,8 @@ def accept_candidate(cand: Dataset, cand_key: str, name: str, key: str, unconfir
 
 def mapping_preview(cand: Dataset, currency: str) -> None:
     """Five rows in canonical form and the revenue and average order the mapping implies."""
-    ev = cand.events
-    k = summarise(ev)
+    ev = cand.head(PREVIEW_ROWS) if cand.in_engine else cand.events
+    k = cand.overview()[0] if cand.in_engine else summarise(ev)
     mapping = cand.report.mapping
     from ui.widgets import metric
     st.markdown("**" + _("What this mapping implies") + "**")
@@ -133,7 +133,7 @@ def mapping_preview(cand: Dataset, currency: str) -> None:
                 help=_("Sum of the line amounts over purchases after cleaning"))
     c[1].metric(_("Implied average order"), "–" if k.average_order_value is None
                 else fmt_money(k.average_order_value, currency, decimals=2), help=_("Implied revenue ÷ orders"))
-    metric(c[2], _("Purchase lines"), int((ev["event"] == "purchase").sum()))
+    metric(c[2], _("Purchase lines"), int(cand.report.event_mix.get("purchase", 0)))
     if "line_total" in mapping:
         basis = _("Revenue is the sum of the line totals in {column}").format(column=repr(mapping["line_total"]))
     elif "price" in mapping:
@@ -148,7 +148,7 @@ def mapping_preview(cand: Dataset, currency: str) -> None:
     if "price" in ev and ev["price"].notna().any():
         rows["line amount"] = line_amount(ev.head(PREVIEW_ROWS))
     show(rows, events_spec(rows.columns), currency)
-    br = discount_breakdown(ev)
+    br = discount_breakdown(ev) if not cand.in_engine else ()
     if len(br) > 1:
         st.caption(md(_("Discounts by source: {list}").format(list=", ".join(
             f"{r.source} {fmt_money(r.amount, currency, decimals=2)} ({fmt_pct(r.share, 0)})"

@@ -4,6 +4,7 @@ Configured by the operator in ``.streamlit/secrets.toml``::
 
     [sources]
     allowed_dirs = ["/data/shop"]          # files (paths, folders, globs) may be read only under these
+    engine_above_mb = 100                  # larger files together run in the DuckDB engine (default 100 MB)
 
     [connections.shop_db]                  # st.connection conventions: a url, or dialect/host/... keys
     url = "postgresql://reader:secret@db.internal/shop"
@@ -11,7 +12,9 @@ Configured by the operator in ``.streamlit/secrets.toml``::
 Nothing is shown when neither is configured, and nothing while the app is locked (the sign-in gate
 registers no other page then; this section checks the gate again). What is read goes through the same
 mapping editor, quality report and "Use this data" button as an upload; the data stays in this
-session's memory only, as an upload does.
+session's memory only, as an upload does. Files over ``engine_above_mb`` are validated and cleaned in
+DuckDB (:mod:`promo_core.engines.dataset`): the cleaned rows stay in the engine and the pages get per-user
+results computed there.
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ from collections.abc import Callable
 
 import streamlit as st
 
+from promo_core.engines.dataset import EngineSource, open_files
+from promo_core.engines.sources import AUTO_PANDAS_MB, _fmt
 from promo_core.i18n import _, fmt_int
 from promo_core.io import FORMATS, RawTable
 from promo_core.quality import clean_events
@@ -58,6 +63,16 @@ def configured_dirs() -> list:
     except AttributeError:
         return []
     return [dirs] if isinstance(dirs, str) else list(dirs)
+
+
+def engine_above_mb() -> float:
+    """``[sources] engine_above_mb``: files larger than this together run in the DuckDB engine (default
+    :data:`promo_core.engines.sources.AUTO_PANDAS_MB`, the CLI's threshold for ``--engine auto``)."""
+    block = _secret("sources") or {}
+    try:
+        return float(block.get("engine_above_mb", AUTO_PANDAS_MB))
+    except (AttributeError, TypeError, ValueError):
+        return float(AUTO_PANDAS_MB)
 
 
 def configured_connections() -> dict[str, dict]:
@@ -100,6 +115,14 @@ def _files_picker(roots) -> tuple[str, str, Callable] | None:
     key = "server:" + _digest(tuple((str(f.path), f.size, f.path.stat().st_mtime_ns) for f in files), fmt)
     label = files[0].path.name if len(files) == 1 else _("{n} files matching {pattern}").format(
         n=len(files), pattern=pattern.strip())
+    if fmt != "baskets" and size >= engine_above_mb() * 2**20 and all(_fmt(str(f.path)) for f in files):
+        st.caption(_("Over {mb} MB: read, validated and cleaned in the DuckDB engine on the server; the pages get "
+                     "per-customer results, and read the event rows only where a page needs them.").format(
+            mb=fmt_int(engine_above_mb())))
+
+        def open_in_engine(report) -> EngineSource:
+            return open_files([str(f.path) for f in files], label, progress=report)
+        return "engine:" + key, label, open_in_engine
 
     def load(report) -> RawTable:
         return read_files(files, fmt, name=label, progress=report)
@@ -166,10 +189,15 @@ def _review(key: str, label: str, load: Callable) -> None:
             return
         st.session_state[LOADED] = (key, raw)
     raw = st.session_state[LOADED][1]
+    opened = raw if isinstance(raw, EngineSource) else None
+    raw = opened.sample if opened else raw
     mapping: dict = {}
     unconfirmed: list = []
     if raw.kind == "events":
         mapping, unconfirmed = mapping_editor(raw, inferred(key, raw), key)
+    if opened:
+        st.caption(_("The column mapping is inferred on the first {n} rows; the cleaning then runs on every row "
+                     "in the engine.").format(n=fmt_int(len(raw.frame))))
     st.caption(_("Preview of the data as read (first 20 rows)"))
     st.dataframe(raw.frame.head(20), width="stretch")
     cand_key = f"{key}:{sorted(mapping.items())}"
@@ -177,9 +205,13 @@ def _review(key: str, label: str, load: Callable) -> None:
     if held is None or held[0] != cand_key:
         try:
             with progress.steps(_("Checking quality"), done=_("Quality checked")) as report:
-                report(_("Mapping columns, validating and cleaning {n} rows").format(n=fmt_int(len(raw.frame))), None)
-                cand = clean_events(raw, mapping or None)
-                report(_("Quality checked: {n} rows kept").format(n=fmt_int(cand.report.rows_kept)), 1.0)
+                if opened:
+                    cand = opened.clean(mapping or None, label, progress=report)
+                else:
+                    report(_("Mapping columns, validating and cleaning {n} rows").format(n=fmt_int(len(raw.frame))),
+                           None)
+                    cand = clean_events(raw, mapping or None)
+                    report(_("Quality checked: {n} rows kept").format(n=fmt_int(cand.report.rows_kept)), 1.0)
         except DataError as exc:
             show_error(exc, _("This data cannot be used yet; the dataset in use is unchanged."))
             return

@@ -198,6 +198,8 @@ def prepare_upload(data: bytes, name: str, fmt: str, sheet: str | None,
 @cached(max_entries=16)
 def overview(key: str, _ds: Dataset) -> tuple[Kpis, object, object]:
     """KPIs, daily activity and funnel of a dataset (keyed by the dataset's key)."""
+    if _ds.in_engine:  # computed in the engine; the event rows stay there
+        return _ds.overview()
     ev = _ds.events
     return summarise(ev), daily_activity(ev), funnel(ev)
 

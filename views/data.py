@@ -3,7 +3,7 @@
 import streamlit as st
 
 from promo_core import charts
-from promo_core.i18n import _, fmt_money, fmt_pct
+from promo_core.i18n import _, fmt_int, fmt_money, fmt_pct
 from promo_core.io import FORMATS, excel_sheets
 from promo_core.schema import DataError
 from ui import state
@@ -79,8 +79,13 @@ with st.expander(_("Quality report of the dataset in use"), icon=":material/fact
     downloads(None, "quality_report", "dl_report", json_obj=ds.report.to_dict())
 with st.expander(_("Preview and download of the cleaned data"), icon=":material/visibility:"):
     st.caption(_("The first 200 rows in PromoScope's own columns; the download keeps these machine names."))
-    show(ds.events.head(200), events_spec(ds.events.columns), currency)
-    downloads(ds.events, "cleaned_events", "dl_events")
+    head = ds.head(200)
+    show(head, events_spec(head.columns), currency)
+    if ds.in_engine:  # millions of rows are not a browser download; the CLI writes them where they belong
+        st.caption(_("The {n} cleaned rows stay in the engine on the server and are not offered as a browser "
+                     "download; the per-customer tables on the other pages are.").format(n=fmt_int(ds.report.rows_kept)))
+    else:
+        downloads(ds.events, "cleaned_events", "dl_events")
 
 # ---- non-product lines (issue 12): confirm or edit what is left out of sales, rules and recommendations
 from ui import customers  # noqa: E402

@@ -1,5 +1,6 @@
 """Value & lifecycle: RFM value groups from an editable rule table, lifecycle stages, propensity to buy."""
 
+import pandas as pd
 import streamlit as st
 
 from promo_core import charts
@@ -115,7 +116,8 @@ with life_tab:
     stages = analysis.lifecycle_stages(key, ds, rules)
     st.plotly_chart(charts.fig_counts(_counts(stages["lifecycle"], "stage"), "stage",
                                       title=_("Customers per lifecycle stage")), key="lc_counts")
-    span = int((ds.events["timestamp"].max() - ds.events["timestamp"].min()).days) if len(ds.events) else 0
+    first, last = ds.report.first_event, ds.report.last_event
+    span = int((pd.Timestamp(last) - pd.Timestamp(first)).days) if first and last else 0
     bt_days = st.slider(_("Back-test: label customers this many days before the end of the data"), 14, 180,
                         int(min(90, max(14, span // 3))), key="lc_bt_days", persist_state="session",
                         help=_("Default: 90 days, or a third of the data's span when it is shorter"))

@@ -1,62 +1,79 @@
-"""Non-product items (postage, fees, adjustments…) suggested from per-item statistics computed in the
-engine, with the evidence rules of :mod:`promo_core.nonproduct` (its patterns and thresholds): the same
-suggested codes as :func:`promo_core.nonproduct.suggested_codes` (tested on Online Retail).
+"""Non-product items (postage, fees, adjustments…) from a per-item table computed in the engine.
 
-Only the per-item table (one row per item) comes back to pandas.
+:func:`item_table` is the engine side of :func:`promo_core.nonproduct.item_table`: one row per item comes
+back to pandas, where :func:`promo_core.nonproduct.classify_items` applies the same evidence rules, so the
+candidates and the suggested codes equal the in-memory ones (tested on Online Retail). An item's name is
+the name on its earliest line.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
-from ..nonproduct import PATTERNS, PRICE_SPREAD, RARE_SHAPE, RETURN_SHARE
+from ..nonproduct import ITEM_COLUMNS, classify_items
 from .dtypes import normalise
 
 
-def item_stats(events, returns=None) -> pd.DataFrame:
-    """Per item: lines, price_min, price_max of its purchase lines, its first name, and its returned lines."""
+def item_table(events, returns=None) -> pd.DataFrame:
+    """Per item id (text index): lines, customers, orders, sales, price range, returned amount and lines, name."""
     if "item_id" not in events.columns:
-        return pd.DataFrame(columns=["item_id", "lines", "price_min", "price_max", "item_name", "ret_lines"])
+        return pd.DataFrame(columns=ITEM_COLUMNS, index=pd.Index([], dtype=object))
     buys = events.filter((events.event == "purchase") & events.item_id.notnull())
-    agg = {"lines": buys.count(), "price_min": buys.price.min(), "price_max": buys.price.max()}
+    has_price = "price" in buys.columns
+    agg = {"lines": buys.count(), "customers": buys.user_id.nunique()}
+    if has_price:
+        agg.update(sales=(buys.price * buys.quantity).fill_null(0.0).sum(), price_min=buys.price.min(),
+                   price_max=buys.price.max())
+    with_orders = "order_id" in buys.columns and int(buys.aggregate(n=buys.order_id.count()).to_pandas()["n"].iloc[0])
+    if with_orders:
+        agg["orders"] = buys.order_id.nunique()
     if "item_name" in buys.columns:
         agg["item_name"] = buys.item_name.argmin(buys.timestamp)
-    stats = normalise(buys.group_by("item_id").aggregate(**agg).to_pandas(), ints=("lines",)).set_index("item_id")
+    ints = ("lines", "customers", "orders")
+    stats = normalise(buys.group_by("item_id").aggregate(**agg).to_pandas(), ints=ints).set_index("item_id")
+    if not with_orders:
+        stats["orders"] = stats["lines"]
+    for c in ("sales", "price_min", "price_max", "item_name"):
+        if c not in stats:
+            stats[c] = 0.0 if c == "sales" else None
+    stats["returned"], stats["ret_lines"] = 0.0, 0
     if returns is not None and "item_id" in returns.columns:
         r = returns.filter(returns.item_id.notnull())
-        ragg = {"ret_lines": r.count(), "rp_min": r.price.min(), "rp_max": r.price.max()}
+        ragg = {"ret_lines": r.count(), "returned": (r.price * r.quantity.abs()).sum(), "rp_min": r.price.min(),
+                "rp_max": r.price.max()}
         if "item_name" in r.columns:
             ragg["r_name"] = r.item_name.argmin(r.timestamp)
         rs = normalise(r.group_by("item_id").aggregate(**ragg).to_pandas(), ints=("ret_lines",)).set_index("item_id")
-        stats = stats.join(rs, how="outer")
+        stats = stats.drop(columns=["returned", "ret_lines"]).join(rs, how="outer")
         stats["price_min"] = stats["price_min"].fillna(stats["rp_min"])
         stats["price_max"] = stats["price_max"].fillna(stats["rp_max"])
         if "r_name" in stats:
-            stats["item_name"] = stats.get("item_name", pd.Series(index=stats.index, dtype=object)).fillna(stats["r_name"])
-    else:
-        stats["ret_lines"] = 0
-    stats["lines"] = stats["lines"].fillna(0)
-    stats["ret_lines"] = stats["ret_lines"].fillna(0)
+            stats["item_name"] = stats["item_name"].astype(object).where(stats["item_name"].notna(), stats["r_name"])
+    stats = stats.fillna({"lines": 0, "customers": 0, "orders": 0, "sales": 0.0, "returned": 0.0, "ret_lines": 0})
+    for c in ints + ("ret_lines",):
+        stats[c] = stats[c].astype("int64")
     stats.index = stats.index.astype(str)
-    return stats
+    return stats.sort_index()[ITEM_COLUMNS]
+
+
+def totals(events, returns=None) -> tuple[float, float]:
+    """Sales (price × quantity) over every purchase line and the returned amount over every returned line."""
+    if "price" not in events.columns:
+        return 0.0, 0.0
+    buys = events.filter(events.event == "purchase")
+    sales = buys.aggregate(v=(buys.price * buys.quantity).fill_null(0.0).sum()).to_pandas()["v"].iloc[0]
+    ret = 0.0
+    if returns is not None:
+        ret = returns.aggregate(v=(returns.price * returns.quantity.abs()).fill_null(0.0).sum()).to_pandas()["v"].iloc[0]
+    return float(0.0 if pd.isna(sales) else sales), float(0.0 if pd.isna(ret) else ret)
+
+
+def detect(events, returns=None) -> pd.DataFrame:
+    """The candidates with their evidence (:func:`promo_core.nonproduct.detect_nonproduct`)."""
+    return classify_items(item_table(events, returns))
 
 
 def suggested_codes(events, returns=None) -> tuple[str, ...]:
     """Item ids to leave out of sales, baskets and favourite category (sorted)."""
-    stats = item_stats(events, returns)
-    if stats.empty:
-        return ()
-    ids = stats.index.to_series()
-    names = stats["item_name"] if "item_name" in stats else pd.Series(None, index=stats.index, dtype=object)
-    name_s = names.astype("object").where(names.notna(), "").astype(str)
-    shapes = ids.str.replace(r"\d", "9", regex=True).str.replace(r"[A-Za-z]", "A", regex=True)
-    shape_share = shapes.map(shapes.value_counts(normalize=True))
-    spread = stats["price_max"] / stats["price_min"].where(stats["price_min"] > 0)
-    return_share = stats["ret_lines"] / (stats["ret_lines"] + stats["lines"]).where(lambda s: s > 0)
-    hit = pd.Series(False, index=stats.index)
-    for pattern in PATTERNS.values():
-        hit |= ids.str.contains(pattern) | name_s.str.contains(pattern)
-    wide = (spread > PRICE_SPREAD).fillna(False)
-    mostly_returned = (return_share >= RETURN_SHARE).fillna(False)
-    behaves = (shape_share < RARE_SHAPE) & (wide | mostly_returned)
-    return tuple(sorted(stats.index[(hit | behaves).to_numpy()].astype(str)))
+    found = detect(events, returns)
+    return tuple(sorted(found.loc[found["suggested"], "item_id"].astype(str)))

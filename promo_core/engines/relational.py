@@ -210,6 +210,39 @@ def kpis(events):
                 repeat_purchase=rate(int(rp["repeat"] or 0), int(rp["n"])))
 
 
+def daily_activity(events) -> pd.DataFrame:
+    """One row per day: date, revenue, a count per event type (:func:`promo_core.kpis.daily_activity`)."""
+    from ..quality import EVENT_DTYPE
+    cats = list(EVENT_DTYPE.categories)
+    cols = ["date", "revenue", *cats]
+    dated = events.filter(events.timestamp.notnull())
+    day = dated.timestamp.truncate("D")
+    agg = {e: (dated.event == e).cast("int64").sum() for e in cats}
+    has_price = "price" in events.columns or "line_total" in events.columns
+    if has_price:
+        buy = dated.event == "purchase"
+        agg["revenue"] = buy.ifelse(_amount(dated), ibis_null()).sum()
+        agg["_priced"] = (buy & _amount(dated).notnull()).cast("int64").sum()
+    per = dated.group_by(date=day).aggregate(**agg).to_pandas()
+    if per.empty:
+        return pd.DataFrame(columns=cols)
+    per["date"] = pd.to_datetime(per["date"]).astype("datetime64[ns]")
+    per = per.set_index("date").sort_index()
+    full = pd.date_range(per.index.min(), per.index.max(), freq="D", name="date")
+    out = per.reindex(full)
+    counts = out[cats].fillna(0).astype("int64")
+    priced = has_price and int(per["_priced"].sum()) > 0
+    revenue = out["revenue"].astype("float64").fillna(0.0) if priced else pd.Series(float("nan"), index=full)
+    res = pd.concat([revenue.rename("revenue"), counts], axis=1).reset_index()
+    res.columns = [str(c) for c in res.columns]
+    return res.loc[:, [c for c in res.columns if c in ("date", "revenue") or res[c].sum() > 0]]
+
+
+def ibis_null():
+    import ibis
+    return ibis.null().cast("float64")
+
+
 def funnel(events) -> pd.DataFrame:
     """Users reaching view, cart and purchase (:func:`promo_core.kpis.funnel`)."""
     from ..kpis import FUNNEL

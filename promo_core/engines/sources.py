@@ -17,6 +17,10 @@ from ..i18n import _
 from ..schema import DataError
 from .backends import Engine
 
+#: with --engine auto (and in the app), files smaller than this together are read by the pandas core (today's
+#: path, with the plausibility checks and example file lines); larger files, folders, globs and database tables
+#: go to DuckDB
+AUTO_PANDAS_MB = 100
 PARQUET = (".parquet", ".pq")
 CSV = (".csv", ".tsv", ".txt", ".csv.gz", ".tsv.gz", ".txt.gz")
 
@@ -57,6 +61,15 @@ def _fmt(path: str) -> str | None:
     return None
 
 
+def files_source(paths: list[str], name: str) -> Source:
+    """Files already found (the app's server picker) as a :class:`Source`: Parquet or CSV, one format."""
+    kinds = {_fmt(str(p)) for p in paths}
+    if None in kinds or len(kinds) != 1:
+        raise DataError(_("The engine reads Parquet or CSV files of one format"), where=name,
+                        hint=_("Pick Parquet or CSV files only"))
+    return Source(name=name, kind=kinds.pop(), paths=tuple(str(p) for p in paths))
+
+
 def resolve_paths(spec: str | os.PathLike) -> Source:
     """Files named by a path, a glob (``data/2024-*.parquet``) or a folder (every Parquet or CSV file
     in it and its sub-folders). All files must be of one format."""
@@ -91,7 +104,7 @@ def read_raw(engine: Engine, spec: str | None = None, *, url: str | None = None,
     """The raw table (an Ibis expression) and its :class:`Source`."""
     if url is not None or table is not None:
         return read_table_source(engine, url, table)
-    src = resolve_paths(spec)
+    src = spec if isinstance(spec, Source) else resolve_paths(spec)
     con = engine.con
     if src.kind == "parquet" and engine.name == "spark":
         # Ibis's PySpark read_parquet takes one path and turns a list into the text "['…', …]", which Spark

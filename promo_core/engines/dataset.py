@@ -1,0 +1,218 @@
+"""A :class:`promo_core.quality.Dataset` whose events stay in the engine (the app's large sources).
+
+The pages take a ``Dataset``. For a server folder of millions of events, this one keeps the cleaned events
+in a DuckDB temporary table (spilled beyond ``memory_limit``) and answers the expensive questions there:
+per-user profiles, KPIs, daily activity, the funnel, the non-product item table, the first rows. Only those
+small results reach pandas. A page that needs the event rows themselves (basket rules, propensity, the
+uplift model, a readout) reads them from the engine on first use, once per dataset: ``events`` is a property.
+
+Everything is computed on one engine connection, guarded by a lock (a Streamlit session may start a new
+script run before the last one has stopped).
+"""
+
+from __future__ import annotations
+
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+
+import pandas as pd
+
+from ..i18n import N_, _, fmt_int
+from ..quality import EVENT_DTYPE, Dataset, QualityReport, Step
+from .clean import EngineData, materialise
+from .dtypes import normalise
+
+#: the note every report of an engine dataset carries (the plausibility checks need the rows in pandas)
+ENGINE_NOTES = {
+    "duckdb": N_("Validated and cleaned in the DuckDB engine: the same steps and counts as the in-memory loader; "
+                 "plausibility checks and example file lines are not computed for engine sources."),
+    "spark": N_("Validated and cleaned in the Spark engine: the same steps and counts as the in-memory loader; "
+                "plausibility checks and example file lines are not computed for engine sources."),
+}
+
+
+def report_of(data: EngineData) -> QualityReport:
+    """The engine's report numbers as the core's :class:`QualityReport` (what the pages show)."""
+    r = data.report
+    steps = tuple(Step(s["step"], int(s["rows_dropped"])) for s in r["steps"])
+    name = getattr(data.engine, "name", "duckdb")
+    notes = (ENGINE_NOTES.get(name, ENGINE_NOTES["duckdb"]), *[str(n) for n in data.notes])
+    return QualityReport(file=dict(r.get("file", {})), mapping=dict(r.get("mapping", {})),
+                         rows_read=int(r["rows_read"]), facts=dict(r.get("facts", {})), steps=steps,
+                         rows_kept=int(r["rows_kept"]), users=int(r["users"]), items=r.get("items"),
+                         orders=r.get("orders"), first_event=r.get("first_event"), last_event=r.get("last_event"),
+                         event_mix=dict(r.get("event_mix", {})), attributes=tuple(r.get("attributes", ())),
+                         notes=notes)
+
+
+def canonical(frame: pd.DataFrame) -> pd.DataFrame:
+    """Engine rows in the core's dtypes: ids as text, ns times, the event as the core's category."""
+    out = normalise(frame)
+    out["event"] = out["event"].astype(str).astype(EVENT_DTYPE)
+    for c in ("price", "quantity", "discount", "line_total"):
+        if c in out:
+            out[c] = pd.to_numeric(out[c], errors="coerce").astype("float64")
+    return out.reset_index(drop=True)
+
+
+class EngineDataset(Dataset):
+    """A dataset whose events live in an engine (see the module docstring)."""
+
+    in_engine = True
+
+    def __init__(self, data: EngineData, name: str, *, nonproduct: tuple[str, ...] | None = None,
+                 _shared: dict | None = None) -> None:
+        # Dataset is a frozen dataclass: set the fields the way its own __init__ does
+        data = data if _shared is not None else replace(data, events=materialise(data.engine, data.events))
+        object.__setattr__(self, "name", name)
+        object.__setattr__(self, "kind", "events")
+        object.__setattr__(self, "report", report_of(data))
+        object.__setattr__(self, "pseudonymised", False)
+        object.__setattr__(self, "nonproduct", tuple(data.nonproduct if nonproduct is None else nonproduct))
+        object.__setattr__(self, "data", data)
+        # shared between this dataset and its copies with another non-product list: the rows read once
+        object.__setattr__(self, "_shared", _shared if _shared is not None else {"lock": threading.RLock()})
+
+    # ---- what a Dataset offers, answered by the engine
+    def _once(self, key: str, fn):
+        shared = self._shared
+        with shared["lock"]:
+            if key not in shared:
+                shared[key] = fn()
+            return shared[key]
+
+    @property
+    def events(self) -> pd.DataFrame:  # type: ignore[override]
+        """The cleaned event rows in pandas, read from the engine on first use."""
+        return self._once("events", lambda: canonical(self.data.events.to_pandas()))
+
+    @property
+    def returns(self) -> pd.DataFrame | None:  # type: ignore[override]
+        if self.data.returns is None:
+            return None
+        return self._once("returns", lambda: canonical(self.data.returns.to_pandas()))
+
+    @property
+    def has(self) -> set[str]:  # type: ignore[override]
+        def present() -> set[str]:
+            from ..schema import COLUMN_NAMES
+            ev = self.data.events
+            cols = [c for c in COLUMN_NAMES if c in ev.columns]
+            counts = ev.aggregate(**{c: ev[c].count() for c in cols}).to_pandas().iloc[0]
+            return {c for c in cols if int(counts[c]) > 0}
+        return self._once("has", present)
+
+    @property
+    def rows_in_memory(self) -> bool:
+        """Whether the event rows have been read into pandas (a page needed them)."""
+        return "events" in self._shared
+
+    def head(self, n: int) -> pd.DataFrame:
+        return self._once(f"head{n}", lambda: canonical(self.data.events.limit(n).to_pandas()))
+
+    def profiles(self) -> pd.DataFrame:
+        from .relational import profiles
+        d = self.data
+        return self._once(f"profiles{self.nonproduct}", lambda: profiles(
+            d.events, returns=d.returns, nonproduct=self.nonproduct, attributes=d.attributes))
+
+    def overview(self):
+        """KPIs, daily activity and funnel (as :func:`ui.state.overview` gives for a pandas dataset)."""
+        from .relational import daily_activity, funnel, kpis
+        ev = self.data.events
+        return self._once("overview", lambda: (kpis(ev), daily_activity(ev), funnel(ev)))
+
+    def item_table(self) -> pd.DataFrame:
+        """Per-item purchase and return statistics (:func:`promo_core.nonproduct.item_table`)."""
+        from .nonproduct import item_table
+        return self._once("items", lambda: item_table(self.data.events, self.data.returns))
+
+    def totals(self) -> tuple[float, float]:
+        """Sales over every purchase line and the amount over every returned line."""
+        from .nonproduct import totals
+        return self._once("totals", lambda: totals(self.data.events, self.data.returns))
+
+    # ---- copies
+    def with_nonproduct(self, codes: tuple[str, ...]) -> EngineDataset:
+        return EngineDataset(self.data, self.name, nonproduct=tuple(codes), _shared=self._shared)
+
+    def in_memory(self) -> Dataset:
+        """A plain in-memory Dataset of the same rows (what pseudonymisation works on)."""
+        return Dataset(name=self.name, kind=self.kind, events=self.events, report=self.report,
+                       pseudonymised=False, returns=self.returns, nonproduct=self.nonproduct)
+
+    def __repr__(self) -> str:
+        return f"EngineDataset({self.name!r}, rows={self.report.rows_kept}, engine={self.data.engine.name})"
+
+    def __eq__(self, other: object) -> bool:
+        return self is other
+
+    __hash__ = object.__hash__
+
+
+#: rows read into pandas for the mapping editor and the preview of an engine source
+SAMPLE_ROWS = 20_000
+
+
+@dataclass
+class EngineSource:
+    """Files opened in an engine and not yet cleaned: the raw table, what it is, and its first rows (for
+    the mapping editor, which infers the mapping on them as the engine's cleaning does on its sample)."""
+
+    engine: object
+    raw: object
+    source: object
+    sample: object   # promo_core.io.RawTable of the first SAMPLE_ROWS rows
+
+    def clean(self, mapping: dict | None, name: str, progress=None) -> EngineDataset:
+        """Validate and clean every row in the engine; the dataset the pages use."""
+        from .clean import clean
+        from .nonproduct import suggested_codes
+        _say(progress, _("Validating and cleaning every row in the engine"), 0.1)
+        with engine_errors(self.source):
+            data = clean(self.engine, self.raw, mapping or None, source=self.source)
+        _say(progress, _("Keeping the cleaned rows in the engine"), 0.6)
+        ds = EngineDataset(data, name)
+        _say(progress, _("Looking for non-product lines (postage, fees…)"), 0.8)
+        data.nonproduct = suggested_codes(ds.data.events, ds.data.returns)
+        object.__setattr__(ds, "nonproduct", tuple(data.nonproduct))
+        _say(progress, _("Quality checked: {n} rows kept").format(n=fmt_int(ds.report.rows_kept)), 1.0)
+        return ds
+
+
+@contextmanager
+def engine_errors(where):
+    """An engine's own exception (a damaged Parquet file, a CSV whose rows disagree, out of disk for spilling)
+    as a DataError that says what failed, where, and what to do."""
+    from ..schema import DataError
+    try:
+        yield
+    except DataError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - DuckDB/Arrow/Ibis errors have many classes
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+        raise DataError(_("The engine could not read these files ({error})").format(error=first),
+                        where=str(getattr(where, "name", where)),
+                        hint=_("Check that every file is a complete Parquet or CSV file with the same columns; "
+                               "a damaged file can be left out with a narrower pattern")) from None
+
+
+def _say(progress, message: str, fraction: float | None) -> None:
+    if progress is not None:
+        progress(message, fraction)
+
+
+def open_files(paths: list[str], name: str, *, engine=None, progress=None) -> EngineSource:
+    """Open Parquet/CSV files in an engine (DuckDB unless given) without reading them into memory."""
+    from ..io import RawTable
+    from .backends import connect
+    from .sources import files_source, read_raw
+    engine = engine or connect("duckdb")
+    _say(progress, _("Opening the files in the DuckDB engine"), 0.05)
+    with engine_errors(name):
+        raw, src = read_raw(engine, files_source(paths, name))
+        _say(progress, _("Reading the first rows for the column mapping"), 0.5)
+        first = raw.limit(SAMPLE_ROWS).to_pandas()
+    _say(progress, _("Files opened"), 1.0)
+    return EngineSource(engine, raw, src, RawTable(first, name, "events", src.kind))

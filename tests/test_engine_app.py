@@ -1,0 +1,129 @@
+"""Issue 17 in the app: a large server source is validated and cleaned in DuckDB, the pages get per-user results
+computed there (equal to the in-memory core's), and the event rows reach pandas only where a page needs them."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from promo_core.engines.dataset import EngineDataset, open_files
+from promo_core.features import customer_profiles
+from promo_core.kpis import daily_activity, funnel, summarise
+from promo_core.nonproduct import detect_nonproduct, revenue_split
+from promo_core.quality import load_dataset, pseudonymise
+from promo_core.schema import DataError
+from promo_core.segments import LifecycleRules, lifecycle
+
+from .conftest import ROOT, SAMPLE, full_error_details
+
+RETAIL = ROOT.parent / "shared" / "data" / "online_retail.csv.gz"
+
+
+@pytest.fixture(scope="module")
+def retail():
+    if not RETAIL.exists():
+        pytest.skip("../shared/data/online_retail.csv.gz is not here")
+    engine = open_files([str(RETAIL)], "online_retail.csv.gz").clean(None, "Online Retail")
+    return engine, load_dataset(RETAIL)
+
+
+def test_the_engine_dataset_equals_the_in_memory_one_on_online_retail(retail):
+    eng, ref = retail
+    assert isinstance(eng, EngineDataset) and eng.in_engine and not ref.in_engine
+    assert eng.report.rows_kept == ref.report.rows_kept == 392_692
+    assert [(s.step, s.rows_dropped) for s in eng.report.steps] == [(s.step, s.rows_dropped) for s in ref.report.steps]
+    assert eng.nonproduct == ref.nonproduct and eng.has == ref.has
+    got = eng.profiles().set_index("user_id").sort_index()
+    want = customer_profiles(ref).set_index("user_id").sort_index()
+    pd.testing.assert_frame_equal(got[want.columns], want, check_dtype=False, rtol=1e-9)
+    k, daily, fun = eng.overview()
+    want_k = summarise(ref.events)
+    assert (k.orders, k.buyers, k.users) == (want_k.orders, want_k.buyers, want_k.users) == (18_532, 4_338, 4_338)
+    assert k.revenue == pytest.approx(want_k.revenue, rel=1e-12)
+    pd.testing.assert_frame_equal(daily.reset_index(drop=True), daily_activity(ref.events).reset_index(drop=True),
+                                  check_dtype=False)
+    pd.testing.assert_frame_equal(fun, funnel(ref.events), check_dtype=False)
+    assert not eng.rows_in_memory  # nothing so far needed the event rows in pandas
+
+
+def test_non_product_lines_and_revenue_split_are_computed_from_the_engines_item_table(retail):
+    eng, ref = retail
+    from promo_core.nonproduct import classify_items, revenue_from_items
+    got = classify_items(eng.item_table())
+    want = detect_nonproduct(ref.events, ref.returns)
+    assert list(got["item_id"]) == list(want["item_id"]) == ["POST", "M", "C2", "23444", "DOT", "BANK CHARGES",
+                                                             "CRUK", "D"]
+    np.testing.assert_allclose(got[["lines", "customers", "orders", "sales", "returned"]].to_numpy(float),
+                               want[["lines", "customers", "orders", "sales", "returned"]].to_numpy(float), rtol=1e-9)
+    split = revenue_from_items(eng.item_table(), eng.nonproduct, *eng.totals())
+    ref_split = revenue_split(ref.events, ref.returns, ref.nonproduct)
+    assert list(split["line"]) == list(ref_split["line"])
+    np.testing.assert_allclose(split["amount"], ref_split["amount"], rtol=1e-9, atol=1e-6)
+
+
+def test_lifecycle_and_the_rows_read_on_demand_equal_the_in_memory_ones(retail):
+    eng, ref = retail
+    from promo_core.engines.relational import lifecycle as in_engine
+    got = in_engine(eng.data.events, LifecycleRules()).sort_values("user_id").reset_index(drop=True)
+    want = lifecycle(ref.events, LifecycleRules()).sort_values("user_id").reset_index(drop=True)
+    pd.testing.assert_frame_equal(got[want.columns], want, check_dtype=False, check_categorical=False)
+    key = ["user_id", "timestamp", "item_id", "order_id", "quantity", "price"]
+    rows = eng.events.sort_values(key).reset_index(drop=True)
+    assert eng.rows_in_memory
+    pd.testing.assert_frame_equal(rows, ref.events.sort_values(key).reset_index(drop=True), check_like=True)
+    # pseudonymisation works on the rows in pandas and gives a plain dataset
+    hashed = pseudonymise(eng.with_nonproduct(eng.nonproduct), "salt")
+    assert hashed.pseudonymised and not hashed.in_engine and len(hashed.events) == 392_692
+
+
+def test_a_damaged_file_is_a_clear_message_not_a_traceback(tmp_path):
+    bad = tmp_path / "part-0.parquet"
+    bad.write_bytes(b"PAR1 this is not a parquet file")
+    with pytest.raises(DataError) as err:
+        open_files([str(bad)], "part-0.parquet")
+    assert "could not read" in str(err.value) and "part-0.parquet" in str(err.value)
+
+
+# ---------------------------------------------------------------- the pages
+
+@pytest.fixture
+def folder(tmp_path):
+    events = pd.read_csv(SAMPLE / "events.csv.gz")
+    (tmp_path / "shop").mkdir()
+    half = len(events) // 2
+    events.iloc[:half].to_parquet(tmp_path / "shop" / "part-0.parquet", index=False)
+    events.iloc[half:].to_parquet(tmp_path / "shop" / "part-1.parquet", index=False)
+    return tmp_path
+
+
+def test_a_large_server_folder_runs_in_the_engine_and_every_page_renders(folder):
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=240)
+    full_error_details()
+    at.secrets["sources"] = {"allowed_dirs": [str(folder)], "engine_above_mb": 0}
+    at.run()
+    at.switch_page("views/data.py").run()
+    at.text_input(key="src_pattern").set_value("shop/*.parquet").run()
+    assert any("DuckDB engine" in c.value for c in at.caption)
+    at.button(key="src_read").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert any("first 2" in c.value and "every row in the engine" in c.value for c in at.caption)
+    at.button(key="src_accept").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    ds = at.session_state["dataset"]
+    ref = load_dataset(SAMPLE / "events.csv.gz")
+    assert ds.in_engine and ds.report.rows_kept == ref.report.rows_kept
+    assert any("stay in the engine" in c.value for c in at.caption)   # no multi-million-row browser download
+    shown = " ".join(str(e.value) for e in (*at.markdown, *at.caption, *at.info))
+    assert "Validated and cleaned in the DuckDB engine" in shown   # the quality report says where it was computed
+
+    at.switch_page("views/segments.py").run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert at.metric and not ds.rows_in_memory   # Segments came from the engine's profiles alone
+    assert at.session_state["cluster_args"]  # a clustering was made
+
+    for page in ("views/value_groups.py", "views/rules.py", "views/planner.py", "views/recommendations.py",
+                 "views/uplift.py"):
+        at.switch_page(page).run()
+        assert not at.exception, (page, [e.message for e in at.exception])
