@@ -216,3 +216,29 @@ def test_a_saved_campaign_is_measured_on_the_readout_page_and_its_readout_saved_
     assert not at.exception
     row = open_workspace(url).list_campaigns().set_index("name").loc["Saved last month"]
     assert row["status"] == "measured" and not pd.isna(row["measured_profit"])
+
+
+def test_the_readout_of_a_saved_campaign_defaults_to_its_stored_dates(url, tmp_path):
+    """On the loaded data the period starts as the dates the campaign was saved with, not the data's last days."""
+    from promo_core.cli import main
+    from promo_core.quality import load_dataset
+    from tests.conftest import SAMPLE
+
+    last = pd.Timestamp(load_dataset(SAMPLE / "events.csv.gz").report.last_event).date()
+    start, end = last - pd.Timedelta(days=20), last - pd.Timedelta(days=7)
+    args = ["plan", str(SAMPLE / "events.csv.gz"), "--segmentation", "rfm", "--optimise", "--budget", "3000",
+            "--targets", str(tmp_path / "t.csv"),
+            "--out", str(tmp_path / "f.json"), "--holdout", "0.2", "--seed", "5", "--workspace", url]
+    assert main([*args, "--save-campaign", "Dated", "--campaign-start", str(start), "--campaign-end", str(end)]) == 0
+    assert main([*args, "--save-campaign", "Long ago", "--campaign-start", "2001-01-01",
+                 "--campaign-end", "2001-01-14"]) == 0
+    at = open_page("views/readout.py")
+    at.selectbox(key="ro_campaign").set_value("Dated").run()
+    at.radio(key="ro_source").set_value("loaded").run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert [d.value for d in at.date_input] == [start, end]
+    assert any("dates stored with the campaign 'Dated'" in c.value for c in at.caption)
+    at.selectbox(key="ro_campaign").set_value("Long ago").run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert at.date_input[1].value == last   # outside the data: the data's last days, and the page says why
+    assert any("are not inside the loaded data" in c.value for c in at.caption)

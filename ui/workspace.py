@@ -168,10 +168,11 @@ def assumption_sets_section(current) -> None:
 SAVED_TARGETS_KEY = "ro_saved_targets"  # (campaign, row count, currency, its target list) read for the readout page
 
 
-def saved_target_list(currency: str) -> tuple[str, pd.DataFrame] | None:
+def saved_target_list(currency: str) -> tuple[str, pd.DataFrame, tuple] | None:
     """For the Campaign readout page: pick a saved campaign whose target list has a holdout, so a campaign
     saved last month is measured without downloading and uploading its list. Returns (name, target list
-    with its forecast columns) or None (nothing picked, no workspace yet, or it could not be read)."""
+    with its forecast columns, (start date, end date) as stored, either None) or None (nothing picked, no
+    workspace yet, or it could not be read)."""
     try:
         ws = workspace(create=False)
         df = ws.list_campaigns() if ws else None
@@ -188,7 +189,9 @@ def saved_target_list(currency: str) -> tuple[str, pd.DataFrame] | None:
                         help=_("Its target list and forecast as stored in the workspace when it was saved"))
     if not pick:
         return None
-    n = int(df.loc[df["name"] == pick, "n_targets"].iloc[0])
+    row = df.loc[df["name"] == pick].iloc[0]
+    n = int(row["n_targets"])
+    dates = tuple(None if pd.isna(row.get(c)) else pd.Timestamp(row[c]).date() for c in ("start_date", "end_date"))
     held = st.session_state.get(SAVED_TARGETS_KEY)
     if not held or held[:3] != (pick, n, currency):
         try:
@@ -198,7 +201,7 @@ def saved_target_list(currency: str) -> tuple[str, pd.DataFrame] | None:
             show_error(exc, _("The target list of {name!r} was not read.").format(name=pick))
             return None
         st.session_state[SAVED_TARGETS_KEY] = held
-    return pick, held[3]
+    return pick, held[3], dates
 
 
 def save_readout_section(result, campaign: str | None = None) -> None:

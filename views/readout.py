@@ -23,13 +23,13 @@ up = st.file_uploader(_("Target list with holdout (the file the campaign ran fro
                       key="ro_targets")
 saved = saved_target_list(currency)
 sent = st.session_state.get(holdout.TARGETS_KEY)
-campaign = None
+campaign, stored = None, (None, None)
 try:
     if up is not None:
         t_bytes, t_name = up.getvalue(), up.name
         targets, t_key = holdout.read_file(t_bytes, t_name), state.content_key(t_bytes)
     elif saved is not None:
-        campaign, targets = saved
+        campaign, targets, stored = saved
         t_name, t_key = campaign, f"campaign|{campaign}|{len(targets)}"
         st.caption(_("Using the target list of the saved campaign {name!r}.").format(name=campaign))
     elif sent is not None:
@@ -76,15 +76,24 @@ try:
             raise DataError(_("These events have no time stamps, so the campaign period cannot be chosen"),
                             hint=_("Upload events with a time column, or an outcomes file"))
         first, last = ds.events["timestamp"].min().date(), ds.events["timestamp"].max().date()
+        d_start = max(first, last - pd.Timedelta(days=days - 1)) if days else first
+        d_end, from_campaign = last, False
+        if source == "loaded" and stored[0] and stored[1] and first <= stored[0] <= stored[1] <= last:
+            d_start, d_end, from_campaign = stored[0], stored[1], True   # the dates the saved campaign ran
         c = st.columns(2)
-        start = c[0].date_input(_("Campaign start"), max(first, last - pd.Timedelta(days=days - 1)) if days else first,
-                                first, last, key=f"ro_start_{source}")
-        end = c[1].date_input(_("Campaign end (included)"), last, first, last, key=f"ro_end_{source}")
+        suffix = f"{source}_{campaign or ''}"
+        start = c[0].date_input(_("Campaign start"), d_start, first, last, key=f"ro_start_{suffix}")
+        end = c[1].date_input(_("Campaign end (included)"), d_end, first, last, key=f"ro_end_{suffix}")
         outcomes, notes = outcomes_from_events(ds.events, pd.Timestamp(start), pd.Timestamp(end) + pd.Timedelta(days=1),
                                                ds.nonproduct)
         period = (str(start), str(end))
         key = f"{dkey}|{start}|{end}"
-        if source == "loaded":
+        if source == "loaded" and from_campaign:
+            st.caption(_("Default period: the dates stored with the campaign {name!r}.").format(name=campaign))
+        elif source == "loaded":
+            if campaign and stored[0] and stored[1]:
+                st.caption(_("The campaign's stored dates ({start} to {end}) are not inside the loaded data "
+                             "({first} to {last}).").format(start=stored[0], end=stored[1], first=first, last=last))
             st.caption(_("Default period: the last {n} days of the data (the plan's campaign length); change it to the "
                          "dates the campaign ran.").format(n=days))
 except DataError as exc:

@@ -150,8 +150,8 @@ def _category_shares(ev, nonproduct) -> pd.DataFrame | None:
         return None
     cat = prod.category.fill_null("unknown")
     prod = prod.mutate(_c=cat)
-    counts = prod.group_by(["user_id", "_c"]).aggregate(n=prod.count())
-    totals = prod.group_by("_c").aggregate(n=prod.count()).to_pandas()
+    counts = _kept(prod.group_by(["user_id", "_c"]).aggregate(n=prod.count()))  # read twice below
+    totals = counts.group_by("_c").aggregate(n=counts.n.sum()).to_pandas()
     top = list(totals.sort_values(["n", "_c"], ascending=[False, True])["_c"].head(MAX_CATEGORY_SHARES))
     # one column per top category (and 'other' when any event falls outside them), summed in the engine
     bins = sorted(set(top) | ({"other"} if len(totals) > len(top) else set()))
@@ -167,6 +167,19 @@ def _category_shares(ev, nonproduct) -> pd.DataFrame | None:
     out = pd.DataFrame({"favourite_category": fav["favourite_category"]}).join(wide, how="outer")
     out.index.name = "user_id"
     return out.reset_index()
+
+
+def _kept(expr):
+    """``expr`` computed once when later queries read it several times: a temporary table on DuckDB (Ibis's own
+    ``cache()`` raises there at exit, see :func:`promo_core.engines.clean.materialise`), ``cache()`` elsewhere."""
+    import uuid
+    try:
+        backend = expr._find_backend()
+    except Exception:  # noqa: BLE001 - an expression without one backend: compute it where it is
+        return expr
+    if getattr(backend, "name", "") == "duckdb":
+        return backend.create_table(f"_promoscope_{uuid.uuid4().hex}", expr, temp=True)
+    return expr.cache() if getattr(backend, "name", "") == "pyspark" else expr
 
 
 def _last_attributes(ev, attrs) -> pd.DataFrame:
