@@ -233,6 +233,27 @@ def list_tables(url) -> list[str]:
         engine.dispose()
 
 
+def count_rows(url, table: str) -> int:
+    """How many rows the table has (one COUNT(*), before anything is read)."""
+    from sqlalchemy import MetaData, Table, func, select
+    url = connection_url(url) if isinstance(url, (str, Mapping)) else url
+    engine = _engine(url)
+    try:
+        t = Table(table, MetaData(), autoload_with=engine)
+        with engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(t)).scalar_one())
+    except Exception as exc:  # noqa: BLE001 - connection, permissions, no such table
+        raise _db_error(exc, url) from None
+    finally:
+        engine.dispose()
+
+
+def ibis_url(url) -> str:
+    """A SQLAlchemy URL (``postgresql+psycopg://…``) as the URL Ibis connects with (``postgresql://…``)."""
+    url = connection_url(url) if isinstance(url, (str, Mapping)) else url
+    return url.set(drivername=url.get_backend_name()).render_as_string(hide_password=False)
+
+
 def read_db_table(url, table: str, *, progress: Progress | None = None,
                   chunk_rows: int = CHUNK_ROWS) -> RawTable:
     """One table read in chunks (rows read reported) into a :class:`RawTable`."""

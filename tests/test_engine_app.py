@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from promo_core.engines.dataset import EngineDataset, open_files
+from promo_core.engines.dataset import EngineDataset, EngineSource, open_files
 from promo_core.features import customer_profiles
 from promo_core.kpis import daily_activity, funnel, summarise
 from promo_core.nonproduct import detect_nonproduct, revenue_split
@@ -127,3 +127,28 @@ def test_a_large_server_folder_runs_in_the_engine_and_every_page_renders(folder)
                  "views/uplift.py"):
         at.switch_page(page).run()
         assert not at.exception, (page, [e.message for e in at.exception])
+
+
+def test_a_database_table_over_the_row_threshold_is_streamed_into_the_engine(tmp_path):
+    import sqlite3
+    events = pd.read_csv(SAMPLE / "events.csv.gz", dtype=str)
+    db = tmp_path / "shop.db"
+    with sqlite3.connect(db) as con:
+        events.to_sql("events", con, index=False)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=240)
+    full_error_details()
+    at.secrets["connections"] = {"shop": {"url": f"sqlite:///{db}"}}
+    at.secrets["sources"] = {"engine_above_rows": 1000}
+    at.run()
+    at.switch_page("views/data.py").run()
+    at.selectbox(key="src_table_shop").set_value("events").run()
+    at.button(key="src_read").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert isinstance(at.session_state["src_raw"][1], EngineSource)
+    at.button(key="src_accept").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    ds = at.session_state["dataset"]
+    ref = load_dataset(SAMPLE / "events.csv.gz")
+    assert ds.in_engine and ds.report.rows_kept == ref.report.rows_kept and ds.report.users == ref.report.users
+    at.switch_page("views/segments.py").run()
+    assert not at.exception and not ds.rows_in_memory

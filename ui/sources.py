@@ -5,6 +5,7 @@ Configured by the operator in ``.streamlit/secrets.toml``::
     [sources]
     allowed_dirs = ["/data/shop"]          # files (paths, folders, globs) may be read only under these
     engine_above_mb = 100                  # larger files together run in the DuckDB engine (default 100 MB)
+    engine_above_rows = 1000000            # so do database tables with more rows
 
     [connections.shop_db]                  # st.connection conventions: a url, or dialect/host/... keys
     url = "postgresql://reader:secret@db.internal/shop"
@@ -25,7 +26,7 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from promo_core.engines.dataset import EngineSource, open_files
+from promo_core.engines.dataset import EngineSource, open_files, open_table
 from promo_core.engines.sources import AUTO_PANDAS_MB, _fmt
 from promo_core.i18n import _, fmt_int
 from promo_core.io import FORMATS, RawTable
@@ -34,6 +35,8 @@ from promo_core.schema import DataError
 from promo_core.sources import (
     allowed_roots,
     connection_url,
+    count_rows,
+    ibis_url,
     list_tables,
     read_db_table,
     read_files,
@@ -43,6 +46,8 @@ from ui import gate, progress
 from ui.mapping import accept_candidate, inferred, mapping_editor
 from ui.widgets import md, show_error
 
+#: database tables with more rows than this are streamed into the DuckDB engine ([sources] engine_above_rows)
+AUTO_PANDAS_ROWS = 1_000_000
 PENDING = "src_spec"      # the source the user asked to read: (kind, description, key)
 LOADED = "src_raw"        # (key, RawTable) of the source read
 CANDIDATE = "src_cand"    # (key with mapping, Dataset) after the quality checks
@@ -73,6 +78,16 @@ def engine_above_mb() -> float:
         return float(block.get("engine_above_mb", AUTO_PANDAS_MB))
     except (AttributeError, TypeError, ValueError):
         return float(AUTO_PANDAS_MB)
+
+
+def engine_above_rows() -> int:
+    """``[sources] engine_above_rows``: database tables with more rows run in the DuckDB engine (default 1,000,000,
+    about the 100 MB of the file threshold)."""
+    block = _secret("sources") or {}
+    try:
+        return int(block.get("engine_above_rows", AUTO_PANDAS_ROWS))
+    except (AttributeError, TypeError, ValueError):
+        return AUTO_PANDAS_ROWS
 
 
 def configured_connections() -> dict[str, dict]:
@@ -142,10 +157,16 @@ def _db_picker(connections: dict[str, dict]) -> tuple[str, str, Callable] | None
         return None
     table = st.selectbox(_("Database table"), tables, key=f"src_table_{name}")
     key = "db:" + _digest(name, table)
+    label = f"{table} ({name})"
 
-    def load(report) -> RawTable:
+    def load(report) -> RawTable | EngineSource:
+        rows = count_rows(url, table)
+        if rows > engine_above_rows():  # streamed into DuckDB in batches, cleaned there: never whole in pandas
+            report(_("{n} rows: over {limit}, so the table is read into the DuckDB engine").format(
+                n=fmt_int(rows), limit=fmt_int(engine_above_rows())), 0.01)
+            return open_table(ibis_url(url), table, label, progress=report)
         return read_db_table(url, table, progress=report)
-    return key, f"{table} ({name})", load
+    return key, label, load
 
 
 def section() -> None:

@@ -203,6 +203,22 @@ def _say(progress, message: str, fraction: float | None) -> None:
         progress(message, fraction)
 
 
+def open_table(url: str, table: str, name: str, *, engine=None, progress=None) -> EngineSource:
+    """A database table (an Ibis URL) streamed into an engine (DuckDB unless given) in Arrow batches, never
+    whole in memory: :func:`promo_core.engines.sources.read_table_source`."""
+    from ..io import RawTable
+    from .backends import connect
+    from .sources import read_table_source
+    engine = engine or connect("duckdb")
+    _say(progress, _("Streaming the table {table} into the DuckDB engine").format(table=table), 0.05)
+    with engine_errors(name):
+        raw, src = read_table_source(engine, url, table)
+        _say(progress, _("Reading the first rows for the column mapping"), 0.8)
+        first = raw.limit(SAMPLE_ROWS).to_pandas()
+    _say(progress, _("Table read"), 1.0)
+    return EngineSource(engine, raw, src, RawTable(first, name, "events", "database table"))
+
+
 def open_files(paths: list[str], name: str, *, engine=None, progress=None) -> EngineSource:
     """Open Parquet/CSV files in an engine (DuckDB unless given) without reading them into memory."""
     from ..io import RawTable
