@@ -124,9 +124,15 @@ def test_a_large_server_folder_runs_in_the_engine_and_every_page_renders(folder)
     assert at.session_state["cluster_args"]  # a clustering was made
 
     for page in ("views/value_groups.py", "views/rules.py", "views/planner.py", "views/recommendations.py",
-                 "views/uplift.py"):
+                 "views/uplift.py", "views/abtest.py", "views/readout.py", "views/campaigns.py", "views/data.py"):
         at.switch_page(page).run()
         assert not at.exception, (page, [e.message for e in at.exception])
+    assert ds.rows_in_memory  # basket rules, propensity and uplift read the event rows, once
+    at.toggle(key="pseudonymise").set_value(True).run()   # hashed in pandas: a plain private dataset
+    private = at.session_state["dataset"]
+    assert private.pseudonymised and not private.in_engine and private.report.rows_kept == ds.report.rows_kept
+    at.switch_page("views/segments.py").run()
+    assert not at.exception, [e.message for e in at.exception]
 
 
 def test_a_database_table_over_the_row_threshold_is_streamed_into_the_engine(tmp_path):

@@ -78,7 +78,8 @@ with st.expander(_("Quality report of the dataset in use"), icon=":material/fact
     quality_report(ds.report)
     downloads(None, "quality_report", "dl_report", json_obj=ds.report.to_dict())
 with st.expander(_("Preview and download of the cleaned data"), icon=":material/visibility:"):
-    st.caption(_("The first 200 rows in PromoScope's own columns; the download keeps these machine names."))
+    st.caption(_("The first 200 rows in PromoScope's own columns.") if ds.in_engine else
+               _("The first 200 rows in PromoScope's own columns; the download keeps these machine names."))
     head = ds.head(200)
     show(head, events_spec(head.columns), currency)
     if ds.in_engine:  # millions of rows are not a browser download; the CLI writes them where they belong
