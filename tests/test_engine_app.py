@@ -78,6 +78,23 @@ def test_lifecycle_and_the_rows_read_on_demand_equal_the_in_memory_ones(retail):
     assert hashed.pseudonymised and not hashed.in_engine and len(hashed.events) == 392_692
 
 
+def test_baskets_and_bundle_prices_from_the_engine_equal_the_in_memory_ones(retail):
+    eng, ref = retail
+    from promo_core.engines.relational import basket_lines
+    from promo_core.engines.relational import item_prices as engine_prices
+    from promo_core.nonproduct import product_lines
+    from promo_core.rules import item_prices, make_baskets, mine_itemsets
+    for by in ("order", "user-day"):
+        got = make_baskets(basket_lines(eng.data.events, by, "item", eng.nonproduct), by=by)
+        want = make_baskets(product_lines(ref.events, ref.nonproduct), by=by)
+        assert got.n == want.n and got.labels == want.labels
+        pd.testing.assert_frame_equal(mine_itemsets(got, 0.02, None, "pyfim"), mine_itemsets(want, 0.02, None, "pyfim"))
+    prices = engine_prices(eng.data.events, want.labels).sort_index()
+    ref_prices = item_prices(ref.events, want.labels).sort_index()
+    assert list(prices.index) == list(ref_prices.index)
+    np.testing.assert_allclose(prices.to_numpy(), ref_prices.to_numpy(), rtol=1e-12)
+
+
 def test_a_damaged_file_is_a_clear_message_not_a_traceback(tmp_path):
     bad = tmp_path / "part-0.parquet"
     bad.write_bytes(b"PAR1 this is not a parquet file")
@@ -123,7 +140,10 @@ def test_a_large_server_folder_runs_in_the_engine_and_every_page_renders(folder)
     assert at.metric and not ds.rows_in_memory   # Segments came from the engine's profiles alone
     assert at.session_state["cluster_args"]  # a clustering was made
 
-    for page in ("views/value_groups.py", "views/rules.py", "views/planner.py", "views/recommendations.py",
+    at.switch_page("views/rules.py").run()   # baskets and bundle prices come from the engine too
+    assert not at.exception, [e.message for e in at.exception]
+    assert at.dataframe and not ds.rows_in_memory
+    for page in ("views/value_groups.py", "views/planner.py", "views/recommendations.py",
                  "views/uplift.py", "views/abtest.py", "views/readout.py", "views/campaigns.py", "views/data.py"):
         at.switch_page(page).run()
         assert not at.exception, (page, [e.message for e in at.exception])

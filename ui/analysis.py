@@ -183,6 +183,10 @@ def baskets(key: str, _ds: Dataset, by: str, level: str, max_basket_size: int | 
     if segment is not None:
         seg = segmentation(_ds)
         users = set(seg.loc[seg["segment"] == segment, "user_id"])
+    if _ds.in_engine:  # the distinct basket lines are formed in the engine; the same baskets (tests/test_engines.py)
+        from promo_core.engines.relational import basket_lines
+        lines = basket_lines(_ds.data.events, by, level, _ds.nonproduct)
+        return make_baskets(lines, by=by, level=level, max_basket_size=max_basket_size, users=users)
     from promo_core.nonproduct import product_lines  # postage, fees etc. are not basket items (issue 12)
     return make_baskets(product_lines(_ds.events, _ds.nonproduct), by=by, level=level, max_basket_size=max_basket_size, users=users)
 
@@ -228,8 +232,12 @@ def promotion_hooks(key: str, _ds: Dataset, mining: tuple, min_confidence: float
     b = baskets(key, _ds, by, level, size, segment)
     result = rule_set(key, _ds, mining, min_confidence, min_lift, single_consequent, test)
     sets = itemsets(key, _ds, *mining)
-    return (suggest_bundles(sets, result.rules, item_prices(_ds.events, b.labels), b.n),
-            cross_sell(result.rules, b))
+    if _ds.in_engine:
+        from promo_core.engines.relational import item_prices as engine_prices
+        prices = engine_prices(_ds.data.events, b.labels)
+    else:
+        prices = item_prices(_ds.events, b.labels)
+    return suggest_bundles(sets, result.rules, prices, b.n), cross_sell(result.rules, b)
 
 
 def offer_candidates(ds: Dataset) -> dict[str, pd.DataFrame]:

@@ -24,9 +24,8 @@ st.caption(_("Rules of the form 'customers who buy X also buy Y', mined from bas
              "Confidence: chance of Y given X. Lift: how many times likelier Y is with X than without (1 = no link)."))
 ds, key = state.dataset(), state.dataset_key()
 currency = st.session_state.get("currency") or default_currency()
-ev = ds.events
-has_times = bool(ev["timestamp"].notna().any())
-has_category = "category" in ev and bool(ev["category"].notna().any())
+has_times = "timestamp" in ds.has
+has_category = "category" in ds.has
 settings = st.sidebar.expander(_("Mining settings"), expanded=True, icon=":material/tune:")
 with settings:
     by = st.radio(_("A basket is"), ["order", "user-day"], key="r_by", persist_state="session", disabled=not has_times,

@@ -321,6 +321,22 @@ def basket_lines(events, by: str = "order", level: str = "item", nonproduct: tup
     return frame.sort_values(["timestamp", "user_id"], kind="stable").reset_index(drop=True)
 
 
+def item_prices(events, labels: dict[str, str]) -> pd.Series:
+    """Median unit price paid per item label (:func:`promo_core.rules.item_prices`), the medians taken in the
+    engine (exact, as pandas: the mean of the two middle values for an even count)."""
+    ok = (events.event == "purchase") & events.price.notnull() & events.item_id.notnull()
+    buys = events.filter(ok)
+    paid = _amount(buys) / buys.quantity
+    if "discount" in buys.columns:
+        paid = paid + buys.discount.fill_null(0.0)
+    med = buys.mutate(_p=paid).group_by("item_id").aggregate(m=lambda t: t._p.quantile(0.5)).to_pandas()
+    if med.empty:
+        return pd.Series(dtype=float)
+    med = normalise(med)
+    s = pd.Series(med["m"].to_numpy(float), index=[labels.get(i, i) for i in med["item_id"].astype(str)])
+    return s.groupby(level=0).median()
+
+
 def lifecycle(events, rules=None, as_of: pd.Timestamp | None = None) -> pd.DataFrame:
     """Lifecycle stage per user (:func:`promo_core.segments.lifecycle`), the per-user inputs computed
     in the engine and the stage rule applied to the small table."""
