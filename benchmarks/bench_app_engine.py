@@ -24,6 +24,9 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("folder", type=Path)
     ap.add_argument("--save", action="store_true")
+    ap.add_argument("--all-pages", action="store_true",
+                    help="after Segments, open every other page and time each (the pages that need the event "
+                         "rows read them from the engine on first use)")
     a = ap.parse_args()
     from streamlit.testing.v1 import AppTest
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=1800)
@@ -48,8 +51,19 @@ def main() -> None:
     steps["file_to_segments_s"] = time.perf_counter() - t0
     assert not at.exception, [e.message for e in at.exception]
     ds = at.session_state["dataset"]
-    out = {"case": "app_engine_file_to_segments", "events": ds.report.rows_kept, "users": ds.report.users,
-           "in_engine": ds.in_engine, "rows_in_pandas": ds.rows_in_memory,
+    rows_after_segments = ds.rows_in_memory
+    if a.all_pages:
+        from ui.registry import PAGES
+        for spec in PAGES:
+            if spec.path in ("views/data.py", "views/segments.py"):
+                continue
+            t = time.perf_counter()
+            at.switch_page(spec.path).run()
+            steps[f"page_{spec.url_path}_s"] = time.perf_counter() - t
+            assert not at.exception, (spec.path, [e.message for e in at.exception])
+    out = {"case": "app_engine_file_to_segments" + ("_and_every_page" if a.all_pages else ""), "events": ds.report.rows_kept, "users": ds.report.users,
+           "in_engine": ds.in_engine, "rows_in_pandas_after_segments": rows_after_segments,
+           "rows_in_pandas_at_end": ds.rows_in_memory,
            **{k: round(v, 1) for k, v in steps.items()},
            "peak_rss_gb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 2)}
     print(json.dumps(out))

@@ -178,3 +178,22 @@ def test_a_database_table_over_the_row_threshold_is_streamed_into_the_engine(tmp
     assert ds.in_engine and ds.report.rows_kept == ref.report.rows_kept and ds.report.users == ref.report.users
     at.switch_page("views/segments.py").run()
     assert not at.exception and not ds.rows_in_memory
+
+
+def test_each_session_gets_its_own_duckdb_with_the_configured_memory_and_spill_folder(monkeypatch):
+    import gc
+    import os
+
+    import ui.sources as S
+    monkeypatch.setattr(S, "_secret", lambda name: {"engine_memory_limit": "700MB"} if name == "sources" else None)
+    a, b = S.session_engine(), S.session_engine()
+    folder_a = a.settings["temp_directory"]
+    assert folder_a != b.settings["temp_directory"] and os.path.isdir(folder_a)
+    limit = a.con.raw_sql("select current_setting('memory_limit')").fetchone()[0]
+    assert limit == "667.5 MiB"   # DuckDB's own spelling of 700 MB
+    assert a.settings["memory_limit"] == "700MB"
+    del a
+    gc.collect()
+    assert not os.path.exists(folder_a)   # the spill folder goes with the session's engine
+    monkeypatch.setattr(S, "_secret", lambda name: None)
+    assert S.engine_memory_limit().endswith("MB") and int(S.engine_memory_limit()[:-2]) >= 256

@@ -6,6 +6,7 @@ Configured by the operator in ``.streamlit/secrets.toml``::
     allowed_dirs = ["/data/shop"]          # files (paths, folders, globs) may be read only under these
     engine_above_mb = 100                  # larger files together run in the DuckDB engine (default 100 MB)
     engine_above_rows = 1000000            # so do database tables with more rows
+    engine_memory_limit = "4GB"            # DuckDB's memory per session before it spills (default RAM / 4)
 
     [connections.shop_db]                  # st.connection conventions: a url, or dialect/host/... keys
     url = "postgresql://reader:secret@db.internal/shop"
@@ -90,6 +91,34 @@ def engine_above_rows() -> int:
         return AUTO_PANDAS_ROWS
 
 
+def engine_memory_limit() -> str:
+    """``[sources] engine_memory_limit``: DuckDB's memory for one session's large source, beyond which it spills to
+    disk (default a quarter of the machine's RAM, so a few sessions at once cannot take all of it)."""
+    block = _secret("sources") or {}
+    try:
+        value = block.get("engine_memory_limit")
+    except AttributeError:
+        value = None
+    if value:
+        return str(value)
+    from promo_core.engines.backends import machine_memory_bytes
+    return f"{max(256, machine_memory_bytes() // 4 // 2**20)}MB"
+
+
+def session_engine():
+    """A DuckDB of this session's own: its memory limit, and a spill folder no other session writes to (removed
+    when the engine is gone)."""
+    import shutil
+    import tempfile
+    import weakref
+
+    from promo_core.engines import connect
+    folder = tempfile.mkdtemp(prefix="promoscope-duckdb-session-")
+    engine = connect("duckdb", memory_limit=engine_memory_limit(), temp_directory=folder)
+    weakref.finalize(engine, shutil.rmtree, folder, True)
+    return engine
+
+
 def configured_connections() -> dict[str, dict]:
     """``[connections.<name>]`` blocks that name a SQL database (a url or a dialect)."""
     block = _secret("connections") or {}
@@ -136,7 +165,7 @@ def _files_picker(roots) -> tuple[str, str, Callable] | None:
             mb=fmt_int(engine_above_mb())))
 
         def open_in_engine(report) -> EngineSource:
-            return open_files([str(f.path) for f in files], label, progress=report)
+            return open_files([str(f.path) for f in files], label, engine=session_engine(), progress=report)
         return "engine:" + key, label, open_in_engine
 
     def load(report) -> RawTable:
@@ -164,7 +193,7 @@ def _db_picker(connections: dict[str, dict]) -> tuple[str, str, Callable] | None
         if rows > engine_above_rows():  # streamed into DuckDB in batches, cleaned there: never whole in pandas
             report(_("{n} rows: over {limit}, so the table is read into the DuckDB engine").format(
                 n=fmt_int(rows), limit=fmt_int(engine_above_rows())), 0.01)
-            return open_table(ibis_url(url), table, label, progress=report)
+            return open_table(ibis_url(url), table, label, engine=session_engine(), progress=report)
         return read_db_table(url, table, progress=report)
     return key, label, load
 

@@ -167,15 +167,16 @@ class EngineSource:
 
     def clean(self, mapping: dict | None, name: str, progress=None) -> EngineDataset:
         """Validate and clean every row in the engine; the dataset the pages use."""
+        from ..nonproduct import classify_items
         from .clean import clean
-        from .nonproduct import suggested_codes
         _say(progress, _("Validating and cleaning every row in the engine"), 0.1)
         with engine_errors(self.source):
             data = clean(self.engine, self.raw, mapping or None, source=self.source)
         _say(progress, _("Keeping the cleaned rows in the engine"), 0.6)
         ds = EngineDataset(data, name)
         _say(progress, _("Looking for non-product lines (postage, fees…)"), 0.8)
-        data.nonproduct = suggested_codes(ds.data.events, ds.data.returns)
+        found = classify_items(ds.item_table())   # the item table is kept for the Data page's list
+        data.nonproduct = tuple(sorted(found.loc[found["suggested"], "item_id"].astype(str)))
         object.__setattr__(ds, "nonproduct", tuple(data.nonproduct))
         _say(progress, _("Quality checked: {n} rows kept").format(n=fmt_int(ds.report.rows_kept)), 1.0)
         return ds
