@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -1009,9 +1010,17 @@ def _engine_data(args: argparse.Namespace):
     warnings.simplefilter("ignore")  # libraries imported since main() may have put their own filters first
     eng = engines.connect(name, spark_master=args.spark_master, memory_limit=args.memory_limit)
     print(_("promo-core: engine {engine}").format(engine=eng.describe()), file=sys.stderr)
+    print(_("promo-core: reading, validating and cleaning every row in the engine…"), file=sys.stderr, flush=True)
+    started = time.perf_counter()
     if args.source:
-        return engines.load(eng, url=args.source, table=args.table, mapping=_mapping(args.map))
-    return engines.load(eng, args.input, mapping=_mapping(args.map))
+        data = engines.load(eng, url=args.source, table=args.table, mapping=_mapping(args.map))
+    else:
+        data = engines.load(eng, args.input, mapping=_mapping(args.map))
+    r = engines.quality_report(data)
+    print(_("promo-core: {kept} of {read} rows kept, {users} users ({seconds:.1f} s)").format(
+        kept=f"{r['rows_kept']:,}", read=f"{r['rows_read']:,}", users=f"{r['users']:,}",
+        seconds=time.perf_counter() - started), file=sys.stderr, flush=True)
+    return data
 
 
 def _validate_engine(args: argparse.Namespace) -> int:
@@ -1102,6 +1111,11 @@ def main(argv: Sequence[str] | None = None) -> int:
               file=sys.stderr)
         return 2
     except Exception as exc:  # noqa: BLE001 - the contract: never a traceback on stderr
+        from .engines.backends import engine_error
+        known = engine_error(exc)
+        if known is not None:   # Spark's Java errors: one paragraph, not the Java stack
+            print(f"promo-core: {known}", file=sys.stderr)
+            return 2
         print(f"promo-core: internal error ({type(exc).__name__}: {exc}). This is a bug in PromoScope; "
               "please report it with the command you ran.", file=sys.stderr)
         return 1

@@ -326,7 +326,10 @@ def test_cli_reads_a_folder_and_a_database_table(tmp_path, planted_folder):
     p = run("validate", str(planted_folder))
     assert p.returncode == 0, p.stderr
     assert "engine duckdb" in p.stderr       # auto: a folder goes to DuckDB
-    assert json.loads(p.stdout)["rows_read"] == len(planted_events())
+    report = json.loads(p.stdout)
+    assert report["rows_read"] == len(planted_events())
+    assert "cleaning every row in the engine" in p.stderr   # the stage, then what came of it
+    assert f"{report['rows_kept']:,} of {report['rows_read']:,} rows kept, {report['users']:,} users" in p.stderr
     db = tmp_path / "shop.db"
     with sqlite3.connect(db) as con:
         pd.read_csv(SAMPLE / "events.csv.gz", dtype=str).head(5_000).to_sql("events", con, index=False)
@@ -344,3 +347,24 @@ def test_cli_bad_engine_input_is_exit_2_with_one_paragraph(tmp_path):
     assert p.returncode == 2 and "Traceback" not in p.stderr
     p = run("validate", "--engine", "duckdb")
     assert p.returncode == 2 and "No INPUT" in p.stderr
+
+
+def test_spark_failures_are_one_readable_paragraph_and_the_driver_gets_memory(monkeypatch):
+    """Spark's Java exceptions carry the whole Java stack; a 50M-event run on Spark's default 1g heap ran out of it."""
+    from promo_core.engines.backends import engine_error, spark_driver_memory
+
+    class Py4JJavaError(Exception):
+        pass
+    Py4JJavaError.__module__ = "py4j.protocol"
+    oom = Py4JJavaError("An error occurred while calling o51.collectToPython.\n: org.apache.spark.SparkException: "
+                        "Job aborted\n\tat org.apache.spark.Foo.bar(Foo.scala:1)\nCaused by: "
+                        "java.lang.OutOfMemoryError: Java heap space\n\tat java.base/java.lang.Thread.run(Thread.java:840)")
+    msg = str(engine_error(oom))
+    assert "ran out of memory" in msg and "PROMOSCOPE_SPARK_DRIVER_MEMORY" in msg and "\tat " not in msg
+    other = engine_error(Py4JJavaError("boom\n\tat x.y(Z.java:1)\nCaused by: java.io.FileNotFoundException: /data/x"))
+    assert "Caused by: java.io.FileNotFoundException: /data/x" in str(other) and "x.y(Z.java" not in str(other)
+    assert engine_error(ValueError("not an engine's")) is None
+    monkeypatch.setenv("PROMOSCOPE_SPARK_DRIVER_MEMORY", "6g")
+    assert spark_driver_memory() == "6g"
+    monkeypatch.delenv("PROMOSCOPE_SPARK_DRIVER_MEMORY")
+    assert spark_driver_memory().endswith("m") and int(spark_driver_memory()[:-1]) >= 1024

@@ -70,6 +70,34 @@ def duckdb_settings(memory_limit: str | None = None, temp_directory: str | None 
 _SPARK = None
 
 
+def spark_driver_memory() -> str:
+    """The Spark driver's heap: ``PROMOSCOPE_SPARK_DRIVER_MEMORY`` (e.g. ``8g``), else a quarter of this machine's
+    RAM (at least 1g). The per-user tables come back through the driver, and in local mode the driver is also the
+    executor: Spark's own default (1g) ran out of heap on 50M events here."""
+    value = os.environ.get("PROMOSCOPE_SPARK_DRIVER_MEMORY")
+    if value:
+        return value
+    return f"{max(1024, machine_memory_bytes() // 4 // 2**20)}m"
+
+
+def engine_error(exc: BaseException) -> DataError | None:
+    """An engine's failure (Spark's Java exceptions arrive as Py4J errors with the whole Java stack in their text)
+    as one readable DataError, or None when ``exc`` is not an engine's."""
+    module = type(exc).__module__ or ""
+    if not module.startswith(("py4j", "pyspark")):
+        return None
+    text = str(exc)
+    if "OutOfMemoryError" in text:
+        return DataError(_("Spark ran out of memory (Java heap space)"),
+                         hint=_("Give the driver more memory (PROMOSCOPE_SPARK_DRIVER_MEMORY=8g, now {memory}), run on "
+                                "a cluster with more executors, or use --engine duckdb, which spills to disk").format(
+                             memory=spark_driver_memory()))
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.strip().startswith("at ")]
+    cause = next((ln for ln in reversed(lines) if ln.startswith("Caused by:")), lines[0] if lines else type(exc).__name__)
+    return DataError(_("Spark could not complete the job ({error})").format(error=cause[:300]),
+                     hint=_("Check the Spark master and the workers' logs, or use --engine duckdb"))
+
+
 def spark_session(master: str | None = None, shuffle_partitions: int = SPARK_SHUFFLE_PARTITIONS):
     """One SparkSession per process (Spark allows one active session; tests share it)."""
     global _SPARK
@@ -92,6 +120,7 @@ def spark_session(master: str | None = None, shuffle_partitions: int = SPARK_SHU
                .config("spark.ui.showConsoleProgress", "false")
                .config("spark.sql.shuffle.partitions", str(shuffle_partitions))
                .config("spark.sql.warehouse.dir", warehouse)
+               .config("spark.driver.memory", spark_driver_memory())
                .config("spark.driver.extraJavaOptions", "-Duser.timezone=UTC")
                .config("spark.executor.extraJavaOptions", "-Duser.timezone=UTC"))
     try:
