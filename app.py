@@ -9,10 +9,11 @@ os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
 import streamlit as st  # noqa: E402
 
 from promo_core.i18n import _, fmt_date, fmt_int  # noqa: E402
+from promo_core.schema import DataError  # noqa: E402
 from ui import clv as clv_ui  # noqa: E402
 from ui import gate, language, state  # noqa: E402
 from ui.registry import PAGES  # noqa: E402
-from ui.widgets import md  # noqa: E402
+from ui.widgets import md, show_error  # noqa: E402
 
 st.set_page_config(page_title="PromoScope", page_icon=":material/percent:", layout="wide")
 state.start_janitor()
@@ -48,6 +49,8 @@ with st.sidebar:
     if state.dataset_key() != "sample" and st.button(_("Use sample data"), icon=":material/restart_alt:"):
         state.set_dataset(state.load_sample(), "sample")
         st.rerun()
+    if state.PRIVACY_ERROR in st.session_state:
+        show_error(st.session_state.pop(state.PRIVACY_ERROR), _("User ids were not pseudonymised."))
     st.toggle(_("Pseudonymise user ids"), key="pseudonymise", on_change=state.apply_privacy,
               help=_("Replace user ids by a salted hash in this session, before any page sees them. "
                      "The salt lives only in memory; reload the data to see the original ids again."))
@@ -57,4 +60,7 @@ with st.sidebar:
         st.button(_("Sign out"), icon=":material/logout:", on_click=gate.sign_out, key="sign_out",
                   help=_("Forget this session's data and choices and lock it again"))
 
-page.run()
+try:
+    page.run()
+except DataError as exc:  # a page that did not catch it itself: the message, never a traceback; the data stays
+    show_error(exc, _("This page is not available for the data in use; the dataset in use is unchanged."))

@@ -49,6 +49,8 @@ def main() -> None:
     at.switch_page("views/segments.py").run()        # profiles in the engine, clustering in scikit-learn
     steps["segments_page_s"] = time.perf_counter() - t
     steps["file_to_segments_s"] = time.perf_counter() - t0
+    print({k: round(v, 1) for k, v in steps.items()}, "peak so far",
+          round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 2), "GB", flush=True)
     assert not at.exception, [e.message for e in at.exception]
     ds = at.session_state["dataset"]
     rows_after_segments = ds.rows_in_memory
@@ -60,6 +62,8 @@ def main() -> None:
             t = time.perf_counter()
             at.switch_page(spec.path).run()
             steps[f"page_{spec.url_path}_s"] = time.perf_counter() - t
+            print(spec.url_path, round(steps[f"page_{spec.url_path}_s"], 1), "s; peak so far",
+                  round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 2), "GB", flush=True)
             assert not at.exception, (spec.path, [e.message for e in at.exception])
     out = {"case": "app_engine_file_to_segments" + ("_and_every_page" if a.all_pages else ""), "events": ds.report.rows_kept, "users": ds.report.users,
            "in_engine": ds.in_engine, "rows_in_pandas_after_segments": rows_after_segments,

@@ -197,3 +197,32 @@ def test_each_session_gets_its_own_duckdb_with_the_configured_memory_and_spill_f
     assert not os.path.exists(folder_a)   # the spill folder goes with the session's engine
     monkeypatch.setattr(S, "_secret", lambda name: None)
     assert S.engine_memory_limit().endswith("MB") and int(S.engine_memory_limit()[:-2]) >= 256
+
+
+def test_over_the_rows_in_memory_cap_pages_say_so_and_the_engine_pages_still_work(folder):
+    """A source too large to read into the app's memory: the engine pages work, the others explain, no exception,
+    and the server never tries to hold every row."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=240)
+    full_error_details()
+    at.secrets["sources"] = {"allowed_dirs": [str(folder)], "engine_above_mb": 0, "engine_rows_in_memory": 1000}
+    at.run()
+    at.switch_page("views/data.py").run()
+    at.text_input(key="src_pattern").set_value("shop/*.parquet").run()
+    at.button(key="src_read").click().run()
+    at.button(key="src_accept").click().run()
+    ds = at.session_state["dataset"]
+    assert ds.in_engine and ds.max_rows_in_memory == 1000
+    for page in ("views/segments.py", "views/rules.py"):
+        at.switch_page(page).run()
+        assert not at.exception and not at.error, (page, [e.value for e in at.error])
+    said = []
+    for page in ("views/value_groups.py", "views/recommendations.py", "views/uplift.py", "views/planner.py"):
+        at.switch_page(page).run()
+        assert not at.exception, (page, [e.message for e in at.exception])
+        said += [e.value for e in at.error]
+    assert any("more than the 1,000 the server reads into memory" in s for s in said), said
+    assert not ds.rows_in_memory
+    at.toggle(key="pseudonymise").set_value(True).run()
+    assert not at.exception
+    assert at.session_state["dataset"] is ds and at.toggle(key="pseudonymise").value is False
+    assert any("were not pseudonymised" in e.value for e in at.error)

@@ -7,6 +7,7 @@ Configured by the operator in ``.streamlit/secrets.toml``::
     engine_above_mb = 100                  # larger files together run in the DuckDB engine (default 100 MB)
     engine_above_rows = 1000000            # so do database tables with more rows
     engine_memory_limit = "4GB"            # DuckDB's memory per session before it spills (default RAM / 4)
+    engine_rows_in_memory = 20000000       # pages needing every row read at most this many into memory
 
     [connections.shop_db]                  # st.connection conventions: a url, or dialect/host/... keys
     url = "postgresql://reader:secret@db.internal/shop"
@@ -49,6 +50,8 @@ from ui.widgets import md, show_error
 
 #: database tables with more rows than this are streamed into the DuckDB engine ([sources] engine_above_rows)
 AUTO_PANDAS_ROWS = 1_000_000
+#: the most rows of an engine source read into the app's memory by the pages that need the rows themselves
+ROWS_IN_MEMORY = 20_000_000
 PENDING = "src_spec"      # the source the user asked to read: (kind, description, key)
 LOADED = "src_raw"        # (key, RawTable) of the source read
 CANDIDATE = "src_cand"    # (key with mapping, Dataset) after the quality checks
@@ -89,6 +92,17 @@ def engine_above_rows() -> int:
         return int(block.get("engine_above_rows", AUTO_PANDAS_ROWS))
     except (AttributeError, TypeError, ValueError):
         return AUTO_PANDAS_ROWS
+
+
+def engine_rows_in_memory() -> int:
+    """``[sources] engine_rows_in_memory``: the most event rows of an engine source a page may read into the app's
+    memory (propensity, recommendations, uplift, CLV, readout, pseudonymisation); above it those pages say so
+    instead of taking the server's memory. Default :data:`ROWS_IN_MEMORY`."""
+    block = _secret("sources") or {}
+    try:
+        return int(block.get("engine_rows_in_memory", ROWS_IN_MEMORY))
+    except (AttributeError, TypeError, ValueError):
+        return ROWS_IN_MEMORY
 
 
 def engine_memory_limit() -> str:
@@ -256,7 +270,8 @@ def _review(key: str, label: str, load: Callable) -> None:
         try:
             with progress.steps(_("Checking quality"), done=_("Quality checked")) as report:
                 if opened:
-                    cand = opened.clean(mapping or None, label, progress=report)
+                    cand = opened.clean(mapping or None, label, progress=report,
+                                        max_rows_in_memory=engine_rows_in_memory())
                 else:
                     report(_("Mapping columns, validating and cleaning {n} rows").format(n=fmt_int(len(raw.frame))),
                            None)

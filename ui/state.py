@@ -23,6 +23,7 @@ import streamlit as st
 from promo_core.io import RawTable, read_table
 from promo_core.kpis import Kpis, daily_activity, funnel, summarise
 from promo_core.quality import Dataset, clean_events, pseudonymise
+from promo_core.schema import DataError
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_DIR = ROOT / "sample_data"
@@ -31,6 +32,7 @@ MAX_UPLOAD_BYTES = 100 * 1024 * 1024
 #: how long a cached result is kept after its last use (every cache has a time to live and a size)
 CACHE_TTL = "30m"
 PRIVATE_MARK = ":p:"
+PRIVACY_ERROR = "privacy_error"  # why the last pseudonymise request could not be carried out (shown once)
 
 
 def cached(*, max_entries: int, resource: bool = False):
@@ -242,4 +244,8 @@ def apply_privacy() -> None:
     if st.session_state.get("pseudonymise") and "dataset" in st.session_state:
         ds = st.session_state["dataset"]
         if not ds.pseudonymised:
-            set_dataset(ds, st.session_state["dataset_key"])
+            try:
+                set_dataset(ds, st.session_state["dataset_key"])
+            except DataError as exc:  # e.g. an engine source too large to hash in memory: the toggle goes back
+                st.session_state["pseudonymise"] = False
+                st.session_state[PRIVACY_ERROR] = exc

@@ -62,7 +62,7 @@ class EngineDataset(Dataset):
     in_engine = True
 
     def __init__(self, data: EngineData, name: str, *, nonproduct: tuple[str, ...] | None = None,
-                 _shared: dict | None = None) -> None:
+                 max_rows_in_memory: int | None = None, _shared: dict | None = None) -> None:
         # Dataset is a frozen dataclass: set the fields the way its own __init__ does
         data = data if _shared is not None else replace(data, events=materialise(data.engine, data.events))
         object.__setattr__(self, "name", name)
@@ -71,6 +71,7 @@ class EngineDataset(Dataset):
         object.__setattr__(self, "pseudonymised", False)
         object.__setattr__(self, "nonproduct", tuple(data.nonproduct if nonproduct is None else nonproduct))
         object.__setattr__(self, "data", data)
+        object.__setattr__(self, "max_rows_in_memory", max_rows_in_memory)
         # shared between this dataset and its copies with another non-product list: the rows read once
         object.__setattr__(self, "_shared", _shared if _shared is not None else {"lock": threading.RLock()})
 
@@ -84,13 +85,27 @@ class EngineDataset(Dataset):
 
     @property
     def events(self) -> pd.DataFrame:  # type: ignore[override]
-        """The cleaned event rows in pandas, read from the engine on first use."""
+        """The cleaned event rows in pandas, read from the engine on first use; a DataError when there are more
+        than ``max_rows_in_memory`` (a page that needs them says so instead of taking the server's memory)."""
+        self._check_rows()
         return self._once("events", lambda: canonical(self.data.events.to_pandas()))
+
+    def _check_rows(self) -> None:
+        cap, n = self.max_rows_in_memory, self.report.rows_kept
+        if cap is not None and n > cap:
+            from ..schema import DataError
+            raise DataError(_("This page needs every event row in memory, and this source has {n} rows, more than "
+                              "the {cap} the server reads into memory").format(n=fmt_int(n), cap=fmt_int(cap)),
+                            where=self.name,
+                            hint=_("The Data, Segments and Basket rules pages and RFM and lifecycle work on it in the "
+                                   "engine. For this page, load a smaller slice (a narrower file pattern, such as one "
+                                   "month), or ask the administrator to raise [sources] engine_rows_in_memory"))
 
     @property
     def returns(self) -> pd.DataFrame | None:  # type: ignore[override]
         if self.data.returns is None:
             return None
+        self._check_rows()
         return self._once("returns", lambda: canonical(self.data.returns.to_pandas()))
 
     @property
@@ -135,7 +150,8 @@ class EngineDataset(Dataset):
 
     # ---- copies
     def with_nonproduct(self, codes: tuple[str, ...]) -> EngineDataset:
-        return EngineDataset(self.data, self.name, nonproduct=tuple(codes), _shared=self._shared)
+        return EngineDataset(self.data, self.name, nonproduct=tuple(codes), max_rows_in_memory=self.max_rows_in_memory,
+                             _shared=self._shared)
 
     def in_memory(self) -> Dataset:
         """A plain in-memory Dataset of the same rows (what pseudonymisation works on)."""
@@ -165,7 +181,8 @@ class EngineSource:
     source: object
     sample: object   # promo_core.io.RawTable of the first SAMPLE_ROWS rows
 
-    def clean(self, mapping: dict | None, name: str, progress=None) -> EngineDataset:
+    def clean(self, mapping: dict | None, name: str, progress=None,
+              max_rows_in_memory: int | None = None) -> EngineDataset:
         """Validate and clean every row in the engine; the dataset the pages use."""
         from ..nonproduct import classify_items
         from .clean import clean
@@ -173,7 +190,7 @@ class EngineSource:
         with engine_errors(self.source):
             data = clean(self.engine, self.raw, mapping or None, source=self.source)
         _say(progress, _("Keeping the cleaned rows in the engine"), 0.6)
-        ds = EngineDataset(data, name)
+        ds = EngineDataset(data, name, max_rows_in_memory=max_rows_in_memory)
         _say(progress, _("Looking for non-product lines (postage, fees…)"), 0.8)
         found = classify_items(ds.item_table())   # the item table is kept for the Data page's list
         data.nonproduct = tuple(sorted(found.loc[found["suggested"], "item_id"].astype(str)))
