@@ -3,6 +3,8 @@ computed there (equal to the in-memory core's), and the event rows reach pandas 
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -93,6 +95,76 @@ def test_baskets_and_bundle_prices_from_the_engine_equal_the_in_memory_ones(reta
     ref_prices = item_prices(ref.events, want.labels).sort_index()
     assert list(prices.index) == list(ref_prices.index)
     np.testing.assert_allclose(prices.to_numpy(), ref_prices.to_numpy(), rtol=1e-12)
+
+
+def test_another_non_product_list_gives_the_in_memory_profiles_and_revenue_split(retail):
+    eng, ref = retail
+    from promo_core.nonproduct import revenue_from_items
+    codes = tuple(c for c in eng.nonproduct if c != "POST")   # the user counts postage as a product
+    mine, theirs = eng.with_nonproduct(codes), ref.with_nonproduct(codes)
+    got = mine.profiles().set_index("user_id").sort_index()
+    want = customer_profiles(theirs).set_index("user_id").sort_index()
+    pd.testing.assert_frame_equal(got[want.columns], want, check_dtype=False, rtol=1e-9)
+    assert not got["monetary"].equals(eng.profiles().set_index("user_id").sort_index()["monetary"])
+    split = revenue_from_items(mine.item_table(), codes, *mine.totals())
+    np.testing.assert_allclose(split["amount"], revenue_split(ref.events, ref.returns, codes)["amount"],
+                               rtol=1e-9, atol=1e-6)
+
+
+def test_engine_work_is_serialised_and_its_failures_are_messages(retail):
+    import threading
+
+    import duckdb
+    eng, _ = retail
+    inside, overlaps = [], []
+
+    def slow(events):
+        overlaps.append(len(inside))
+        inside.append(1)
+        threading.Event().wait(0.05)
+        inside.pop()
+        return int(events.count().to_pandas())
+    threads = [threading.Thread(target=eng.run, args=(slow,)) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert overlaps == [0, 0, 0, 0]   # one at a time on the connection
+
+    def fails(events):
+        raise duckdb.OutOfMemoryException("Out of Memory Error: could not allocate block of size 256.0 KiB")
+    with pytest.raises(DataError) as err:
+        eng.run(fails)
+    assert "could not compute this" in str(err.value) and "engine_memory_limit" in str(err.value)
+
+
+def test_a_replaced_cleaning_drops_its_tables_and_a_database_copy_goes_with_the_engine(tmp_path, monkeypatch):
+    import gc
+    import sqlite3
+
+    import ui.sources as S
+    src = open_files([str(SAMPLE / "events.csv.gz")], "sample")
+    from promo_core.engines.dataset import _temp_tables
+    start = _temp_tables(src.engine)
+    first = src.clean(None, "sample")
+    made = set(first._shared["tables"])
+    assert made and made <= _temp_tables(src.engine)
+    first.close()
+    assert _temp_tables(src.engine) == start
+    events = pd.read_csv(SAMPLE / "events.csv.gz", dtype=str).head(2000)
+    db = tmp_path / "shop.db"
+    with sqlite3.connect(db) as con:
+        events.to_sql("events", con, index=False)
+    monkeypatch.setattr(S, "_secret", lambda name: None)
+    engine = S.session_engine()
+    folder = engine.settings["temp_directory"]
+    from promo_core.engines.dataset import open_table
+    opened = open_table(f"sqlite:///{db}", "events", "events (shop)", engine=engine)
+    copies = [p for p in os.listdir(folder) if p.startswith("promoscope-source-")]
+    assert len(copies) == 1 and len(opened.sample.frame) == 2000
+    del opened, engine
+    gc.collect()
+    assert not os.path.exists(folder)   # the private copy of the table went with the session's engine
 
 
 def test_a_damaged_file_is_a_clear_message_not_a_traceback(tmp_path):
@@ -220,6 +292,13 @@ def test_over_the_rows_in_memory_cap_pages_say_so_and_the_engine_pages_still_wor
         at.switch_page(page).run()
         assert not at.exception, (page, [e.message for e in at.exception])
         said += [e.value for e in at.error]
+        if page == "views/value_groups.py":   # RFM and lifecycle stages still come from the engine
+            assert any("start from the defaults" in i.value for i in at.info)
+            errors = [e.value for e in at.error]
+            assert not any("This page is not available" in e for e in errors), errors   # it ran to its end
+            # the two parts that need every row say so: the back-test and the propensity model
+            assert any("back\\-test is not available" in e for e in errors), errors
+            assert any("propensity model could not be trained" in e for e in errors), errors
     assert any("more than the 1,000 the server reads into memory" in s for s in said), said
     assert not ds.rows_in_memory
     at.toggle(key="pseudonymise").set_value(True).run()

@@ -53,7 +53,7 @@ def rfm_scores(key: str, _ds: Dataset, rules_json: str) -> pd.DataFrame:
 def _lifecycle(key: str, _ds: Dataset, rules: tuple[int, ...]) -> pd.DataFrame:
     if _ds.in_engine:
         from promo_core.engines.relational import lifecycle as in_engine
-        return in_engine(_ds.data.events, LifecycleRules(*rules))
+        return _ds.run(in_engine, LifecycleRules(*rules))
     return lifecycle(_ds.events, LifecycleRules(*rules))
 
 
@@ -185,7 +185,7 @@ def baskets(key: str, _ds: Dataset, by: str, level: str, max_basket_size: int | 
         users = set(seg.loc[seg["segment"] == segment, "user_id"])
     if _ds.in_engine:  # the distinct basket lines are formed in the engine; the same baskets (tests/test_engines.py)
         from promo_core.engines.relational import basket_lines
-        lines = basket_lines(_ds.data.events, by, level, _ds.nonproduct)
+        lines = _ds.run(basket_lines, by, level, _ds.nonproduct)
         return make_baskets(lines, by=by, level=level, max_basket_size=max_basket_size, users=users)
     from promo_core.nonproduct import product_lines  # postage, fees etc. are not basket items (issue 12)
     return make_baskets(product_lines(_ds.events, _ds.nonproduct), by=by, level=level, max_basket_size=max_basket_size, users=users)
@@ -234,7 +234,7 @@ def promotion_hooks(key: str, _ds: Dataset, mining: tuple, min_confidence: float
     sets = itemsets(key, _ds, *mining)
     if _ds.in_engine:
         from promo_core.engines.relational import item_prices as engine_prices
-        prices = engine_prices(_ds.data.events, b.labels)
+        prices = _ds.run(engine_prices, b.labels)
     else:
         prices = item_prices(_ds.events, b.labels)
     return suggest_bundles(sets, result.rules, prices, b.n), cross_sell(result.rules, b)

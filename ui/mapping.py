@@ -15,10 +15,10 @@ from promo_core.inference import Choice, Inference, infer_mapping
 from promo_core.io import RawTable
 from promo_core.kpis import summarise
 from promo_core.quality import Dataset, discount_breakdown
-from promo_core.schema import COLUMNS, MULTI_COLUMNS, line_amount, sources, tr
+from promo_core.schema import COLUMNS, MULTI_COLUMNS, DataError, line_amount, sources, tr
 from ui.state import CACHE_TTL
 from ui.tables import events_spec, show
-from ui.widgets import md
+from ui.widgets import md, show_error
 
 NONE = "(none)"
 PREVIEW_ROWS = 5
@@ -115,7 +115,12 @@ def accept_candidate(cand: Dataset, cand_key: str, name: str, key: str, unconfir
         return False
     if st.button(_("Use this data"), type="primary", icon=":material/check:", key=button_key, disabled=not confirmed,
                  help=None if confirmed else _("Confirm the column choices listed above first")):
-        state.set_dataset(cand, cand_key)
+        try:
+            state.set_dataset(cand, cand_key)
+        except DataError as exc:  # pseudonymising an engine source above the rows-in-memory cap
+            show_error(exc, _("This data was not put in use (user ids are pseudonymised, which needs every row in "
+                              "memory); the dataset in use is unchanged."))
+            return False
         return True
     return False
 

@@ -107,7 +107,8 @@ def engine_rows_in_memory() -> int:
 
 def engine_memory_limit() -> str:
     """``[sources] engine_memory_limit``: DuckDB's memory for one session's large source, beyond which it spills to
-    disk (default a quarter of the machine's RAM, so a few sessions at once cannot take all of it)."""
+    disk (default a quarter of the machine's RAM, so one session cannot take it all; with more than a few large
+    sessions at once, set it lower)."""
     block = _secret("sources") or {}
     try:
         value = block.get("engine_memory_limit")
@@ -240,6 +241,14 @@ def section() -> None:
         _review(pending, label, load)
 
 
+def _drop_unused(held) -> None:
+    """A candidate cleaned in the engine and replaced (another mapping) drops its copies of the rows there, unless
+    it is the dataset in use."""
+    old = held[1] if held else None
+    if old is not None and old.in_engine and old is not st.session_state.get("dataset"):
+        old.close()
+
+
 def _review(key: str, label: str, load: Callable) -> None:
     """Read (once), map, check quality and offer to use the data: the upload's path."""
     loaded = st.session_state.get(LOADED)
@@ -280,6 +289,7 @@ def _review(key: str, label: str, load: Callable) -> None:
         except DataError as exc:
             show_error(exc, _("This data cannot be used yet; the dataset in use is unchanged."))
             return
+        _drop_unused(held)
         st.session_state[CANDIDATE] = (cand_key, cand)
     cand = st.session_state[CANDIDATE][1]
     if accept_candidate(cand, cand_key, label, key, unconfirmed, st.session_state.get("currency", "£"),

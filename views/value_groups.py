@@ -87,15 +87,20 @@ with rfm_tab:
     downloads(scores, "rfm_scores", "dl_rfm")
 
 with life_tab:
-    sug = customers.lifecycle_suggestion(key, ds)
-    if sug.ok:
+    try:
+        sug = customers.lifecycle_suggestion(key, ds)
+    except DataError as exc:  # an engine source too large to read every row: the stages still come from the engine
+        sug = None
+        st.info(md(_("The thresholds start from the defaults: suggesting them from the gaps between orders needs "
+                     "every row in memory. {reason}.").format(reason=exc.what)), icon=":material/info:")
+    if sug is not None and sug.ok:
         st.caption(md(_("The data's rhythm: a repeat customer's typical gap between orders is {median} days (median "
                         "of {n} repeat customers; 75th percentile {p75}, 90th {p90}). The thresholds below start from "
                         "these; the back-test shows how well they would have done.").format(
             median=fmt_num(sug.median_gap, 2) if sug.median_gap is not None else "–", n=fmt_int(sug.gaps),
             p75=fmt_num(sug.p75_gap, 2) if sug.p75_gap is not None else "–",
             p90=fmt_num(sug.p90_gap, 2) if sug.p90_gap is not None else "–")))
-    d = sug.rules
+    d = sug.rules if sug is not None else LifecycleRules()
     c = st.columns(3)
     rules = LifecycleRules(
         new_days=c[0].number_input(_("New: first seen within (days)"), 0, 3650, d.new_days, key="lc_new",

@@ -86,7 +86,10 @@ def engine_error(exc: BaseException) -> DataError | None:
     module = type(exc).__module__ or ""
     if not module.startswith(("py4j", "pyspark")):
         return None
-    text = str(exc)
+    try:
+        text = str(exc)   # a Py4J error asks the JVM for its text, and the JVM may be gone
+    except Exception:  # noqa: BLE001
+        text = type(exc).__name__
     if "OutOfMemoryError" in text:
         return DataError(_("Spark ran out of memory (Java heap space)"),
                          hint=_("Give the driver more memory (PROMOSCOPE_SPARK_DRIVER_MEMORY=8g, now {memory}), run on "

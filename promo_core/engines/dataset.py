@@ -77,11 +77,27 @@ class EngineDataset(Dataset):
 
     # ---- what a Dataset offers, answered by the engine
     def _once(self, key: str, fn):
+        """``fn()`` computed once per dataset (and its copies), under the connection's lock."""
         shared = self._shared
-        with shared["lock"]:
+        with shared["lock"], engine_failures(self.name):
             if key not in shared:
                 shared[key] = fn()
             return shared[key]
+
+    def run(self, fn, *args, **kwargs):
+        """``fn(self.data.events, *args, **kwargs)`` on the engine under the connection's lock (one DuckDB
+        connection is not safe for two threads: a page and the CLV worker may both use it)."""
+        with self._shared["lock"], engine_failures(self.name):
+            return fn(self.data.events, *args, **kwargs)
+
+    def close(self) -> None:
+        """Drop the engine tables this dataset made (a candidate replaced by another mapping); idempotent."""
+        with self._shared["lock"]:
+            for name in self._shared.pop("tables", ()):
+                try:
+                    self.data.engine.con.raw_sql(f'DROP TABLE IF EXISTS "{name}"')
+                except Exception:  # noqa: BLE001 - the connection may be gone already
+                    pass
 
     @property
     def events(self) -> pd.DataFrame:  # type: ignore[override]
@@ -187,16 +203,35 @@ class EngineSource:
         from ..nonproduct import classify_items
         from .clean import clean
         _say(progress, _("Validating and cleaning every row in the engine"), 0.1)
+        before = _temp_tables(self.engine)
         with engine_errors(self.source):
             data = clean(self.engine, self.raw, mapping or None, source=self.source)
-        _say(progress, _("Keeping the cleaned rows in the engine"), 0.6)
-        ds = EngineDataset(data, name, max_rows_in_memory=max_rows_in_memory)
+            _say(progress, _("Keeping the cleaned rows in the engine"), 0.6)
+            ds = EngineDataset(data, name, max_rows_in_memory=max_rows_in_memory)
+        ds._shared["tables"] = sorted(_temp_tables(self.engine) - before)
         _say(progress, _("Looking for non-product lines (postage, fees…)"), 0.8)
         found = classify_items(ds.item_table())   # the item table is kept for the Data page's list
         data.nonproduct = tuple(sorted(found.loc[found["suggested"], "item_id"].astype(str)))
         object.__setattr__(ds, "nonproduct", tuple(data.nonproduct))
         _say(progress, _("Quality checked: {n} rows kept").format(n=fmt_int(ds.report.rows_kept)), 1.0)
         return ds
+
+
+@contextmanager
+def engine_failures(where):
+    """An engine failure while a page computes (DuckDB out of memory or out of disk for spilling) as a DataError."""
+    from ..schema import DataError
+    try:
+        yield
+    except DataError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - DuckDB/Ibis errors have many classes
+        if type(exc).__module__.split(".")[0] not in ("duckdb", "ibis", "_duckdb", "pyarrow"):
+            raise
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+        raise DataError(_("The engine could not compute this ({error})").format(error=first), where=str(where),
+                        hint=_("The server may be short of memory or of disk for spilling: try again, or ask the "
+                               "administrator to raise [sources] engine_memory_limit or free disk space")) from None
 
 
 @contextmanager
@@ -214,6 +249,14 @@ def engine_errors(where):
                         where=str(getattr(where, "name", where)),
                         hint=_("Check that every file is a complete Parquet or CSV file with the same columns; "
                                "a damaged file can be left out with a narrower pattern")) from None
+
+
+def _temp_tables(engine) -> set[str]:
+    """The temporary tables on a DuckDB engine (what a cleaning made, to drop it when it is replaced)."""
+    if getattr(engine, "name", "") != "duckdb":
+        return set()
+    rows = engine.con.raw_sql("SELECT table_name FROM duckdb_tables() WHERE temporary").fetchall()
+    return {r[0] for r in rows}
 
 
 def _say(progress, message: str, fraction: float | None) -> None:

@@ -164,6 +164,7 @@ def _category_shares(ev, nonproduct) -> pd.DataFrame | None:
     w = ibis.window(group_by=counts.user_id, order_by=[ibis.desc(counts.n), counts._c])
     fav = counts.mutate(_r=ibis.row_number().over(w)).filter(lambda s: s._r == 0)
     fav = fav.select(user_id=fav.user_id, favourite_category=fav._c).to_pandas().set_index("user_id")
+    _drop(counts)
     out = pd.DataFrame({"favourite_category": fav["favourite_category"]}).join(wide, how="outer")
     out.index.name = "user_id"
     return out.reset_index()
@@ -180,6 +181,16 @@ def _kept(expr):
     if getattr(backend, "name", "") == "duckdb":
         return backend.create_table(f"_promoscope_{uuid.uuid4().hex}", expr, temp=True)
     return expr.cache() if getattr(backend, "name", "") == "pyspark" else expr
+
+
+def _drop(table) -> None:
+    """Drop a temporary table made by :func:`_kept` (nothing for other expressions)."""
+    try:
+        backend = table._find_backend()
+        if getattr(backend, "name", "") == "duckdb":
+            backend.raw_sql(f'DROP TABLE IF EXISTS "{table.get_name()}"')
+    except Exception:  # noqa: BLE001 - not a table of its own, or already gone
+        pass
 
 
 def _last_attributes(ev, attrs) -> pd.DataFrame:

@@ -164,7 +164,15 @@ def read_table_source(engine: Engine, url: str | None, table: str | None):
     """
     import pyarrow.parquet as pq
     t, src = open_table(url, table)
-    folder = Path(tempfile.mkdtemp(prefix="promoscope-source-"))
+    # the copy of the table lives in the engine's own spill folder (the app removes a session's folder with its
+    # engine) and is removed at exit in any case: private rows are not left on disk
+    base = engine.settings.get("temp_directory") if getattr(engine, "settings", None) else None
+    if base:
+        Path(base).mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix="promoscope-source-", dir=base))
+    import atexit
+    import shutil
+    atexit.register(shutil.rmtree, folder, True)
     path = folder / "table.parquet"
     writer = None
     try:
