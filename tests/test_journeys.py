@@ -98,6 +98,9 @@ def test_manager_journey(server, browser):
     assert_no_exception(page, "control switch")
     page.locator('[data-testid="stMain"]').get_by_text("control lowered conversion").first.wait_for(timeout=180_000)
     shot(page, "5-abtest")
+    # the verdict shows before the run ends; a deferred download clicked on the stale button of a run still in
+    # progress never arrives (CI failed on this under load): wait for the run to finish first
+    wait_idle(page)
     with page.expect_download() as dl:
         page.get_by_role("button", name="Report (HTML)").click()
     html = dl.value.path().read_text(encoding="utf-8")
