@@ -74,35 +74,32 @@ def configured_dirs() -> list:
     return [dirs] if isinstance(dirs, str) else list(dirs)
 
 
+def _setting(name: str, default, cast):
+    """``[sources] <name>`` from the secrets, cast; the default when it is missing or unreadable."""
+    block = _secret("sources") or {}
+    try:
+        return cast(block.get(name, default))
+    except (AttributeError, TypeError, ValueError):
+        return default
+
+
 def engine_above_mb() -> float:
     """``[sources] engine_above_mb``: files larger than this together run in the DuckDB engine (default
     :data:`promo_core.engines.sources.AUTO_PANDAS_MB`, the CLI's threshold for ``--engine auto``)."""
-    block = _secret("sources") or {}
-    try:
-        return float(block.get("engine_above_mb", AUTO_PANDAS_MB))
-    except (AttributeError, TypeError, ValueError):
-        return float(AUTO_PANDAS_MB)
+    return _setting("engine_above_mb", float(AUTO_PANDAS_MB), float)
 
 
 def engine_above_rows() -> int:
     """``[sources] engine_above_rows``: database tables with more rows run in the DuckDB engine (default 1,000,000,
     about the 100 MB of the file threshold)."""
-    block = _secret("sources") or {}
-    try:
-        return int(block.get("engine_above_rows", AUTO_PANDAS_ROWS))
-    except (AttributeError, TypeError, ValueError):
-        return AUTO_PANDAS_ROWS
+    return _setting("engine_above_rows", AUTO_PANDAS_ROWS, int)
 
 
 def engine_rows_in_memory() -> int:
     """``[sources] engine_rows_in_memory``: the most event rows of an engine source a page may read into the app's
     memory (propensity, recommendations, uplift, CLV, readout, pseudonymisation); above it those pages say so
     instead of taking the server's memory. Default :data:`ROWS_IN_MEMORY`."""
-    block = _secret("sources") or {}
-    try:
-        return int(block.get("engine_rows_in_memory", ROWS_IN_MEMORY))
-    except (AttributeError, TypeError, ValueError):
-        return ROWS_IN_MEMORY
+    return _setting("engine_rows_in_memory", ROWS_IN_MEMORY, int)
 
 
 def engine_memory_limit() -> str:
