@@ -265,17 +265,24 @@ def _parse_k(text: str) -> int | str:
 def _segment(args: argparse.Namespace) -> int:
     if _engine_name(args) != "pandas":
         return _segment_engine(args)
-    from .export import to_csv_bytes, to_excel_bytes
     from .features import customer_profiles
     from .propensity import fit_propensity
-    from .segments import cluster, lifecycle, rfm, user_table
+    from .segments import lifecycle
     ds = load_input(args)
     profiles = customer_profiles(ds)
+    scores = fit_propensity(ds.events, args.propensity).scores if args.propensity else None
+    return _segment_and_write(args, profiles, lambda: lifecycle(ds.events), scores)
+
+
+def _segment_and_write(args: argparse.Namespace, profiles, stages, scores) -> int:
+    """Cluster ``profiles`` with the segment command's settings, write users.csv (or .xlsx) and print the segments
+    (the same for the in-memory and the engine path; ``stages()`` gives the lifecycle stages)."""
+    from .export import to_csv_bytes, to_excel_bytes
+    from .segments import cluster, rfm, user_table
     features = [f.strip() for f in args.features.split(",")] if args.features else None
     result = cluster(profiles, features, k=_parse_k(args.k), method=args.method, use_log=not args.no_log,
                      seed=args.seed)
-    scores = fit_propensity(ds.events, args.propensity).scores if args.propensity else None
-    users = user_table(profiles, result, None, rfm(profiles), lifecycle(ds.events), scores)
+    users = user_table(profiles, result, None, rfm(profiles), stages(), scores)
     out = Path(args.out)
     out.write_bytes(to_excel_bytes(users) if out.suffix.lower() == ".xlsx" else to_csv_bytes(users, bom=False))
     print(f"{len(users):,} users in {result.k} segments ({SEGMENT_METHODS[args.method]}; silhouette "
@@ -1043,29 +1050,13 @@ def _validate_engine(args: argparse.Namespace) -> int:
 
 def _segment_engine(args: argparse.Namespace) -> int:
     from . import engines
-    from .export import to_csv_bytes, to_excel_bytes
     from .i18n import _
-    from .segments import cluster, rfm, user_table
     if args.propensity:
         raise DataError(_("--propensity needs the events in memory"),
                         hint=_("Use --engine pandas with --propensity"))
     data = _engine_data(args)
     profiles = engines.profiles(data)
-    features = [f.strip() for f in args.features.split(",")] if args.features else None
-    result = cluster(profiles, features, k=_parse_k(args.k), method=args.method, use_log=not args.no_log,
-                     seed=args.seed)
-    users = user_table(profiles, result, None, rfm(profiles), engines.lifecycle(data), None)
-    out = Path(args.out)
-    out.write_bytes(to_excel_bytes(users) if out.suffix.lower() == ".xlsx" else to_csv_bytes(users, bom=False))
-    print(f"{len(users):,} users in {result.k} segments ({SEGMENT_METHODS[args.method]}; silhouette "
-          f"{result.silhouette if result.silhouette is None else round(result.silhouette, 3)}, stability "
-          f"{result.stability if result.stability is None else round(result.stability, 3)}) -> {out}")
-    for row in result.profile.itertuples(index=False):
-        print(f"  {row.segment:>2}  {row.segment_name:<45} {row.users:>8,} users  "
-              f"{row.share_of_revenue_pct:5.1f}% of revenue")
-    for note in result.notes:
-        print(f"  note: {note}")
-    return 0
+    return _segment_and_write(args, profiles, lambda: engines.lifecycle(data), None)
 
 
 def _rules_engine(args: argparse.Namespace) -> int:
