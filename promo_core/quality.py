@@ -229,14 +229,14 @@ def clean_events(raw: RawTable, mapping: Mapping[str, str] | None = None, *,
     else:
         event = pd.Series("purchase", index=f.index, dtype="object")
         unknown = pd.Series(False, index=f.index)
-    decimal_comma = raw.delimiter == ";"
-    price = (parse_numbers(col["price"], "price", mapping["price"], lines, max_bad_share, decimal_comma)
+    semicolon = raw.delimiter == ";"
+    price = (parse_numbers(col["price"], "price", mapping["price"], lines, max_bad_share, semicolon)
              if "price" in col else None)
     qty = (parse_numbers(col["quantity"], "quantity", mapping["quantity"], lines, max_bad_share,
-                         decimal_comma) if "quantity" in col else None)
+                         semicolon) if "quantity" in col else None)
     total = (parse_numbers(col["line_total"], "line_total", mapping["line_total"], lines, max_bad_share,
-                           decimal_comma) if "line_total" in col else None)
-    disc, disc_parts = _discounts(f, sources(mapping.get("discount")), lines, max_bad_share, decimal_comma,
+                           semicolon) if "line_total" in col else None)
+    disc, disc_parts = _discounts(f, sources(mapping.get("discount")), lines, max_bad_share, semicolon,
                                   price, qty, total, notes)
     if total is not None and price is None:
         price = total / (qty.where(qty != 0) if qty is not None else 1.0)
@@ -395,7 +395,7 @@ def mapping_reasons(mapping: Mapping[str, object], inference: Inference | None) 
 
 
 def _discounts(f: pd.DataFrame, srcs: tuple[str, ...], lines: np.ndarray, max_bad_share: float,
-               decimal_comma: bool, price: pd.Series | None, qty: pd.Series | None, total: pd.Series | None,
+               semicolon: bool, price: pd.Series | None, qty: pd.Series | None, total: pd.Series | None,
                notes: list[str]) -> tuple[pd.Series | None, dict[str, pd.Series]]:
     """Sum one or more discount columns into an amount off *per unit*, keeping each source.
 
@@ -408,7 +408,7 @@ def _discounts(f: pd.DataFrame, srcs: tuple[str, ...], lines: np.ndarray, max_ba
         return None, {}
     parts: dict[str, pd.Series] = {}
     for src in srcs:
-        v = parse_numbers(f[src], "discount", src, lines, max_bad_share, decimal_comma)
+        v = parse_numbers(f[src], "discount", src, lines, max_bad_share, semicolon)
         nz = v[v.fillna(0) != 0]
         if len(nz) and (nz < 0).mean() >= 0.95:
             v = -v
@@ -720,16 +720,40 @@ def _to_datetime(t: pd.Series, **kw) -> pd.Series:
 _CURRENCY = re.compile(r"[£$€¥￥₹\s\u00a0]|(?i:usd|gbp|eur|rmb|cny|元)")
 
 
+#: the first values of a column that decide how its numbers are written (the engines decide on the same rows)
+DECIMAL_SAMPLE = 20_000
+_COMMA_DECIMAL = re.compile(r"-?(\d{1,3}(\.\d{3})+|\d+),\d+")          # 12,50  1.234,5
+_DOT_DECIMAL = re.compile(r"-?(\d*\.(\d{1,2}|\d{4,})|\d{1,3}(,\d{3})+\.\d+)")  # 12.50  .5  1,234.5
+
+
+def uses_decimal_comma(values: pd.Series, semicolon: bool) -> bool:
+    """Whether a column's numbers are written with a decimal comma ('12,50'), judged on its first
+    :data:`DECIMAL_SAMPLE` values without currency signs.
+
+    A semicolon file is read with decimal commas (the European export) unless its values show decimal
+    points and no decimal comma ('18.34', not '1.234', which stays a thousands separator there); other
+    files when most values look like '12,50'."""
+    v = _text(values).dropna().head(DECIMAL_SAMPLE).str.replace(_CURRENCY, "", regex=True)
+    v = v[v != ""]
+    if v.empty:
+        return semicolon
+    comma = v.str.fullmatch(_COMMA_DECIMAL)
+    if semicolon:
+        return bool(comma.any() or not v.str.fullmatch(_DOT_DECIMAL).any())
+    return bool(v.str.fullmatch(r"-?\d+,\d{1,2}").mean() > 0.5)
+
+
 def parse_numbers(s: pd.Series, target: str, source: str, lines: np.ndarray,
-                  max_bad_share: float = MAX_BAD_SHARE, decimal_comma: bool = False) -> pd.Series:
-    """Parse prices/quantities: currency signs and thousands separators are ignored;
-    '12,50' is read as 12.5 in semicolon files or when most values have that form."""
+                  max_bad_share: float = MAX_BAD_SHARE, semicolon: bool = False) -> pd.Series:
+    """Parse prices/quantities: currency signs and thousands separators are ignored; '12,50' is read as
+    12.5 when :func:`uses_decimal_comma` says the column is written that way."""
     if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
         return _plausible(pd.to_numeric(s, errors="coerce").astype("float64"), s, target, source, lines,
                           max_bad_share)
     t = _text(s)
     if t.dropna().empty:
         return pd.Series(np.nan, index=s.index)
+    decimal_comma = uses_decimal_comma(t, semicolon)
     if not decimal_comma:
         fast = pd.to_numeric(t, errors="coerce")
         if fast.notna().sum() == t.notna().sum():  # plain numbers: no cleaning needed (the common case)
@@ -738,7 +762,7 @@ def parse_numbers(s: pd.Series, target: str, source: str, lines: np.ndarray,
         t = t.where(~failed, t[failed].str.replace(_CURRENCY, "", regex=True))
     else:
         t = t.str.replace(_CURRENCY, "", regex=True)
-    if decimal_comma or t.dropna().str.fullmatch(r"-?\d+,\d{1,2}").mean() > 0.5:
+    if decimal_comma:
         t = t.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
     else:
         t = t.str.replace(",", "", regex=False)

@@ -131,6 +131,19 @@ def test_prices_with_currency_and_decimal_comma():
     assert ds.events["price"].tolist() == [1234.5, 3.2]
 
 
+@pytest.mark.parametrize("prices, expected", [
+    (["18.34", "160.03", "7.5"], [18.34, 160.03, 7.5]),          # ';' with decimal points: read as written
+    (["18,34", "1.160,03", "7"], [18.34, 1160.03, 7.0]),         # the European export
+    (["1.234", "2.500", "12"], [1234.0, 2500.0, 12.0]),          # no decimal shown: '.' groups thousands
+    (["¥18.34", "¥ 160.03", "7.50元"], [18.34, 160.03, 7.5]),
+])
+def test_a_semicolon_file_reads_decimal_points_and_decimal_commas_as_its_values_show(prices, expected):
+    """A semicolon file used to be read with decimal commas whatever it held: '18.34' became 1,834."""
+    text = "user;date;price\n" + "".join(f"u{i};2024-01-0{i + 1};{p}\n" for i, p in enumerate(prices))
+    ds = load_dataset(text.encode(), "semicolons.csv")
+    assert ds.events["price"].tolist() == expected
+
+
 def test_basket_file_becomes_purchases():
     ds = load_dataset(b"milk,bread\nbeer,chips,salsa\nbread,butter\n", "g.csv")
     assert ds.kind == "baskets" and ds.report.orders == 3 and ds.events["timestamp"].isna().all()

@@ -120,11 +120,23 @@ def _time_expr(col, sample: pd.Series, name: str):
     return ibis.ifelse((t >= lo) & (t < hi), t, ibis.null("timestamp"))
 
 
-def _number_expr(col):
+#: promo_core.quality._CURRENCY for the engines' regular expressions (RE2 and Java know no \\u escape)
+_CURRENCY_RE = "[£$€¥￥₹\\s\u00a0]|(?i:usd|gbp|eur|rmb|cny|元)"
+
+
+def _number_expr(col, sample: pd.Series, semicolon: bool):
+    """Text read as numbers as promo_core.quality.parse_numbers reads it: currency signs and thousands
+    separators ignored, a decimal comma where the column's first values are written that way."""
+    from ..quality import uses_decimal_comma
     dt = col.type()
     if dt.is_numeric():
         return col.cast("float64")
-    return _text(col).try_cast("float64")
+    t = _text(col)
+    plain = t.try_cast("float64")
+    cleaned = t.re_replace(_CURRENCY_RE, "")
+    if uses_decimal_comma(_as_text_frame(sample.to_frame()).iloc[:, 0], semicolon):
+        return cleaned.replace(".", "").replace(",", ".").try_cast("float64")
+    return plain.coalesce(cleaned.replace(",", "").try_cast("float64"))
 
 
 def _event_expr(engine: Engine, raw, col, name: str):
@@ -184,7 +196,8 @@ def clean(engine: Engine, raw, mapping: dict | None = None, source=None) -> Engi
         derived["item_name"] = _text(c["item_name"])
     for name in ("price", "quantity", "line_total", "discount"):
         if name in has:
-            derived[name] = _number_expr(c[name])
+            derived[name] = _number_expr(c[name], sample[single[name]],
+                                         getattr(source, "delimiter", None) == ";")
     if "line_total" in has and "price" not in has:
         q = derived.get("quantity")
         derived["price"] = derived["line_total"] / (ibis.ifelse(q != 0, q, ibis.null("float64")) if q is not None else 1.0)

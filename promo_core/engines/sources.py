@@ -7,6 +7,7 @@ CSV files are read as text cells, like the pandas reader, so the cleaning decide
 
 from __future__ import annotations
 
+import csv
 import glob
 import os
 import tempfile
@@ -34,6 +35,7 @@ class Source:
     paths: tuple[str, ...] = ()
     url: str | None = None
     table: str | None = None
+    delimiter: str | None = None     # CSV only: sniffed from the first file (';' files may use decimal commas)
 
     def describe(self) -> dict:
         if self.kind == "table":
@@ -122,15 +124,142 @@ def read_raw(engine: Engine, spec: str | None = None, *, url: str | None = None,
         t = con.table(name)
     elif src.kind == "parquet":
         t = con.read_parquet(list(src.paths))
-    elif engine.name == "duckdb":
+    else:
+        t, layout = _read_csv(engine, src)
+        from dataclasses import replace
+        src = replace(src, delimiter=layout.delimiter)
+    return t, src
+
+
+@dataclass(frozen=True)
+class CsvLayout:
+    """How the CSV files are laid out, sniffed from the first file's first lines as the pandas reader does."""
+
+    delimiter: str
+    has_header: bool
+    names: tuple[str, ...] | None   # the column names given to a file without a header
+    encoding: str
+
+
+SNIFF_BYTES = 1 << 18
+
+
+def csv_layout(path: str) -> CsvLayout:
+    """The delimiter, whether line 1 is a header, and the names of a headerless file's columns (the Taobao
+    UserBehavior layout is recognised; other files get 'column 1', 'column 2'…), from the first 256 KB."""
+    import gzip
+
+    from .. import io as pio
+    try:
+        if path.lower().endswith(".gz"):
+            with gzip.open(path, "rb") as fh:
+                head = fh.read(SNIFF_BYTES)
+        else:
+            with open(path, "rb") as fh:
+                head = fh.read(SNIFF_BYTES)
+    except (OSError, EOFError) as exc:
+        raise DataError(_("{name} could not be read ({error})").format(name=Path(path).name, error=exc),
+                        where=path, hint=_("Check the file is a CSV file (gzip allowed) and is readable")) from None
+    if len(head) == SNIFF_BYTES and b"\n" in head:
+        head = head[:head.rindex(b"\n")]       # the last line may be cut in the middle of a character
+    text, encoding = pio.decode_text(bytes(head), Path(path).name)
+    lines = pio._lines(text.replace("\r\n", "\n").replace("\r", "\n"))
+    if not lines:
+        raise DataError(_("{name} has no rows").format(name=Path(path).name), where=path,
+                        hint=_("Upload a file with a header row and data rows"))
+    delim, _counts = pio.sniff_delimiter(lines)
+    rows = list(csv.reader(lines, delimiter=delim or "\x1f"))
+    if pio._is_basket_file(rows):
+        raise DataError(_("{name} looks like a basket file (one basket per line), which the engines do not "
+                          "read").format(name=Path(path).name), where=path,
+                        hint=_("Write it as two columns, basket_id and item (one line per item), or load it "
+                               "without the engine"))
+    if delim is None:
+        raise DataError(_("{name} has a single column, so user, time and item cannot be told apart").format(
+                            name=Path(path).name), where=path,
+                        hint=_("Save the file with commas, tabs or semicolons between columns"))
+    layout = pio._headerless_layout(rows)
+    has_header = layout is None and pio._has_header(rows[0])
+    names = None
+    if not has_header:
+        width = max(len(r) for r in rows)
+        names = pio.TAOBAO_COLUMNS if layout else tuple(f"column {i + 1}" for i in range(width))
+    return CsvLayout(delimiter=delim, has_header=has_header, names=names, encoding=encoding)
+
+
+#: the encodings DuckDB's CSV reader knows without an extension (others are converted to UTF-8 first)
+_DUCKDB_ENCODINGS = {"utf-8": "utf-8", "utf-8-sig": "utf-8", "utf-16": "utf-16", "latin-1": "latin-1"}
+#: the encodings Spark 4's CSV reader accepts (others are converted to UTF-8 first when Spark runs locally)
+_SPARK_ENCODINGS = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8", "utf-16": "UTF-16", "latin-1": "ISO-8859-1"}
+
+
+def _to_utf8(paths: tuple[str, ...], encoding: str, folder: str | None) -> list[str]:
+    """Copies of the files in UTF-8 (streamed, 4 MB at a time), in the engine's spill folder and removed at exit:
+    DuckDB reads GB18030 (Chinese) and Windows-1252 files only through an extension that must be downloaded."""
+    import atexit
+    import codecs
+    import gzip
+    import shutil
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+    out_dir = Path(tempfile.mkdtemp(prefix="promoscope-utf8-", dir=folder))
+    atexit.register(shutil.rmtree, out_dir, True)
+    out = []
+    for i, path in enumerate(paths):
+        target = out_dir / f"part-{i:05d}.csv"
+        opener = gzip.open if path.lower().endswith(".gz") else open
+        decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
+        with opener(path, "rb") as src, open(target, "w", encoding="utf-8", newline="") as dst:
+            while chunk := src.read(1 << 22):
+                dst.write(decoder.decode(chunk))
+            dst.write(decoder.decode(b"", final=True))
+        out.append(str(target))
+    return out
+
+
+def _read_csv(engine: Engine, src: Source):
+    """CSV files as a table of text cells, read with the layout sniffed from the first file (the other files
+    must share it: one export split into parts)."""
+    layout = csv_layout(src.paths[0])
+    con = engine.con
+    if engine.name == "duckdb":
         # text is parsed once into a temporary table (columnar, spilled beyond memory_limit); the cleaning
         # reads it several times
         import uuid
-        t = con.create_table(f"_promoscope_raw_{uuid.uuid4().hex}",
-                             con.read_csv(list(src.paths), all_varchar=True, header=True), temp=True)
-    else:
-        t = con.read_csv(list(src.paths), header=True, inferSchema=False)
-    return t, src
+        opts = {"all_varchar": True, "header": layout.has_header, "delim": layout.delimiter,
+                "quote": '"', "escape": '"'}
+        if layout.names:
+            opts["names"] = list(layout.names)
+        paths = list(src.paths)
+        enc = _DUCKDB_ENCODINGS.get(layout.encoding)
+        if enc is None:
+            paths = _to_utf8(src.paths, layout.encoding, (getattr(engine, "settings", None) or {}).get("temp_directory"))
+        elif enc != "utf-8":
+            opts["encoding"] = enc
+        try:
+            raw = con.read_csv(paths, **opts)
+        except Exception as exc:  # noqa: BLE001 - DuckDB's sniffer or parser: say where and what to do
+            raise DataError(_("The CSV files could not be read ({error})").format(
+                                error=str(exc).splitlines()[0][:300]), where=src.name,
+                            hint=_("Check that every file has the same columns and delimiter as the first, and that "
+                                   "text containing the delimiter is quoted")) from None
+        return con.create_table(f"_promoscope_raw_{uuid.uuid4().hex}", raw, temp=True), layout
+    opts = {"header": layout.has_header, "inferSchema": False, "sep": layout.delimiter,
+            "encoding": _SPARK_ENCODINGS.get(layout.encoding, "UTF-8")}
+    paths = list(src.paths)
+    if layout.encoding not in _SPARK_ENCODINGS:
+        master = str((getattr(engine, "settings", None) or {}).get("master", "local"))
+        if not master.startswith("local"):
+            # a copy on the driver's disk is not seen by the workers
+            raise DataError(_("The CSV files are in {encoding}, which Spark does not read").format(
+                                encoding=layout.encoding), where=src.name,
+                            hint=_("Save them as UTF-8 (or Parquet) where the workers can read them, or use "
+                                   "--engine duckdb")) from None
+        paths = _to_utf8(src.paths, layout.encoding, None)
+    t = con.read_csv(paths, **opts)
+    if layout.names and not layout.has_header:
+        t = t.rename({new: old for old, new in zip(t.columns, layout.names)})
+    return t, layout
 
 
 def open_table(url: str | None, table: str | None):
