@@ -258,7 +258,7 @@ def _read_csv(engine: Engine, src: Source):
         paths = _to_utf8(src.paths, layout.encoding, None)
     t = con.read_csv(paths, **opts)
     if layout.names and not layout.has_header:
-        t = t.rename({new: old for old, new in zip(t.columns, layout.names)})
+        t = t.rename({new: old for old, new in zip(t.columns, layout.names, strict=False)})
     return t, layout
 
 
