@@ -309,6 +309,31 @@ def _orders(events: pd.DataFrame, nonproduct: tuple[str, ...] = ()) -> pd.DataFr
                                                               n=("n", "sum")).reset_index()
 
 
+@dataclass(frozen=True)
+class History:
+    """What the planner's baselines read from the events, small enough for memory at any data size: one row
+    per order (:func:`_orders`), when each customer was first seen, the span of the data, and a function from
+    a segmentation to each segment's activity by hour of day. :func:`history` builds it from events in
+    memory; an engine dataset builds the same from its rows in the engine
+    (:meth:`promo_core.engines.dataset.EngineDataset.history`)."""
+
+    orders: pd.DataFrame           # user_id, key, t, v, n
+    first_seen: pd.Series          # user_id (str) -> time of the first event
+    start: pd.Timestamp
+    end: pd.Timestamp
+    hours: Callable[[pd.DataFrame], dict[str, np.ndarray] | None]
+
+
+def history(events: pd.DataFrame | History, nonproduct: tuple[str, ...] = ()) -> History:
+    """The :class:`History` of canonical events (a History is returned as it is)."""
+    if isinstance(events, History):
+        return events
+    return History(orders=_orders(events, nonproduct),
+                   first_seen=events.groupby(events["user_id"].astype(str), observed=True)["timestamp"].min(),
+                   start=events["timestamp"].min(), end=events["timestamp"].max(),
+                   hours=lambda segments: activity_by_hour(events, segments))
+
+
 def activity_by_hour(events: pd.DataFrame, segments: pd.DataFrame) -> dict[str, np.ndarray] | None:
     """Share of each segment's events in each hour of the day (24 values summing to 1), from the
     timestamps; None when the data has no times of day (every event at midnight)."""
@@ -323,7 +348,7 @@ def activity_by_hour(events: pd.DataFrame, segments: pd.DataFrame) -> dict[str, 
     return {str(k): (row / row.sum()).to_numpy(dtype=float) for k, row in counts.iterrows() if row.sum() > 0}
 
 
-def baseline_windows(events: pd.DataFrame, segments: pd.DataFrame, horizon_days: int = 14,
+def baseline_windows(events: pd.DataFrame | History, segments: pd.DataFrame, horizon_days: int = 14,
                      windows: int = WINDOWS, segment_at: Segmenter | None = None,
                      same_period_last_year: bool = False, nonproduct: tuple[str, ...] = ()) -> pd.DataFrame:
     """Purchase rate per segment in earlier windows of the campaign's length.
@@ -341,9 +366,8 @@ def baseline_windows(events: pd.DataFrame, segments: pd.DataFrame, horizon_days:
     customers (labelled or eligible at the start), buyers, orders, conversion (buyers ÷ customers).
     """
     h = pd.Timedelta(days=int(horizon_days))
-    end = events["timestamp"].max()
-    first_seen = events.groupby(events["user_id"].astype(str), observed=True)["timestamp"].min()
-    orders = _orders(events, nonproduct)
+    hist = history(events, nonproduct)
+    end, first_seen, orders = hist.end, hist.first_seen, hist.orders
     seg = segments.set_index(segments["user_id"].astype(str))["segment"].astype(str)
     starts = [("earlier window", end - (i + 1) * h) for i in range(1, windows + 1)]
     if same_period_last_year:
@@ -351,7 +375,7 @@ def baseline_windows(events: pd.DataFrame, segments: pd.DataFrame, horizon_days:
     rows = []
     for kind, t0 in starts:
         t1 = t0 + h
-        if t0 < events["timestamp"].min():
+        if t0 < hist.start:
             continue
         if segment_at is not None:
             labels = segment_at(t0)
@@ -370,7 +394,7 @@ def baseline_windows(events: pd.DataFrame, segments: pd.DataFrame, horizon_days:
                                        "orders", "conversion"])
 
 
-def baselines(events: pd.DataFrame, segments: pd.DataFrame, horizon_days: int = 14,
+def baselines(events: pd.DataFrame | History, segments: pd.DataFrame, horizon_days: int = 14,
               control_users: pd.DataFrame | None = None, min_control: int = 30, *,
               windows: int = WINDOWS, segment_at: Segmenter | None = None, same_period_last_year: bool = False,
               nonproduct: tuple[str, ...] = ()) -> dict[str, Baseline]:
@@ -385,9 +409,9 @@ def baselines(events: pd.DataFrame, segments: pd.DataFrame, horizon_days: int = 
     it is what that segment did, unpromoted, over a real campaign window. ``basis`` says which.
     """
     seg = segments.set_index(segments["user_id"].astype(str))["segment"].astype(str)
-    orders = _orders(events, nonproduct)
-    orders["segment"] = orders["user_id"].map(seg)
-    win = baseline_windows(events, segments, horizon_days, windows, segment_at, same_period_last_year, nonproduct)
+    hist = history(events, nonproduct)
+    orders = hist.orders.assign(segment=hist.orders["user_id"].map(seg))
+    win = baseline_windows(hist, segments, horizon_days, windows, segment_at, same_period_last_year, nonproduct)
     if same_period_last_year and (win["kind"] == "same period last year").any():
         win, basis = win[win["kind"] == "same period last year"], "same period last year"
     else:
@@ -398,7 +422,7 @@ def baselines(events: pd.DataFrame, segments: pd.DataFrame, horizon_days: int = 
     ctrl = None
     if control_users is not None:
         ctrl = control_users.assign(segment=control_users["user_id"].astype(str).map(seg)).dropna(subset=["segment"])
-    hours = activity_by_hour(events, segments)
+    hours = hist.hours(segments)
     out = {}
     for name, members in seg.groupby(seg):
         users = len(members)

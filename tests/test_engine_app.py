@@ -112,6 +112,52 @@ def test_another_non_product_list_gives_the_in_memory_profiles_and_revenue_split
                                rtol=1e-9, atol=1e-6)
 
 
+def assert_same_baselines(got: dict, want: dict) -> None:
+    assert got.keys() == want.keys()
+    for name, b in want.items():
+        g = got[name]
+        assert (g.users, g.basis, g.customers_observed) == (b.users, b.basis, b.customers_observed), name
+        assert g.conversion == pytest.approx(b.conversion, rel=1e-12)
+        assert g.orders_per_buyer == pytest.approx(b.orders_per_buyer, rel=1e-12)
+        assert g.aov == pytest.approx(b.aov, rel=1e-9)
+        np.testing.assert_allclose(np.sort(g.order_values), np.sort(b.order_values), rtol=1e-9)
+        np.testing.assert_allclose(np.sort(g.order_items), np.sort(b.order_items), rtol=1e-12)
+        if b.activity_hours is None:
+            assert g.activity_hours is None
+        else:
+            np.testing.assert_allclose(g.activity_hours, b.activity_hours, rtol=1e-12)
+
+
+@pytest.mark.parametrize("kind", ["rfm", "lifecycle", "clusters"])
+def test_the_planners_baselines_from_the_engine_equal_the_in_memory_ones(retail, kind):
+    """The planner's inputs (orders, first-seen times, activity by hour, and the re-labelling at each earlier window)
+    computed in the engine, with no event row in pandas: the same baselines as the core on the events."""
+    from promo_core.promotions import baseline_windows, baselines, segmenter
+    from promo_core.segments import rfm
+    eng, ref = retail
+    eng = eng.with_nonproduct(eng.nonproduct)
+    eng._shared.pop("events", None)
+    s = rfm(customer_profiles(ref))
+    segs = s[["user_id"]].assign(segment=s["rfm_segment"])
+    if kind == "lifecycle":
+        segs = lifecycle(ref.events, LifecycleRules()).rename(columns={"lifecycle": "segment"})[["user_id", "segment"]]
+    at_ref = segmenter(kind, ref.events, returns=ref.returns, nonproduct=ref.nonproduct)
+    at_eng = eng.segmenter(kind)
+    assert (at_ref is None) == (at_eng is None) == (kind == "clusters")
+    for sply in (False, True):
+        want = baselines(ref.events, segs, 14, segment_at=at_ref, same_period_last_year=sply, nonproduct=ref.nonproduct)
+        got = baselines(eng.history(), segs, 14, segment_at=at_eng, same_period_last_year=sply,
+                        nonproduct=eng.nonproduct)
+        assert_same_baselines(got, want)
+    w_ref = baseline_windows(ref.events, segs, 14, 4, at_ref, True, ref.nonproduct)
+    w_eng = baseline_windows(eng.history(), segs, 14, 4, at_eng, True, eng.nonproduct)
+    key = ["kind", "window_start", "segment"]
+    pd.testing.assert_frame_equal(w_eng.sort_values(key).reset_index(drop=True),
+                                  w_ref.sort_values(key).reset_index(drop=True), check_dtype=False)
+    assert (w_ref["kind"] == "same period last year").any()
+    assert not eng.rows_in_memory
+
+
 def test_engine_work_is_serialised_and_its_failures_are_messages(retail):
     import threading
 
@@ -285,11 +331,13 @@ def test_over_the_rows_in_memory_cap_pages_say_so_and_the_engine_pages_still_wor
     at.button(key="src_accept").click().run()
     ds = at.session_state["dataset"]
     assert ds.in_engine and ds.max_rows_in_memory == 1000
-    for page in ("views/segments.py", "views/rules.py"):
+    for page in ("views/segments.py", "views/rules.py", "views/planner.py"):
         at.switch_page(page).run()
         assert not at.exception and not at.error, (page, [e.value for e in at.error])
+    # the planner's baselines came from the engine: a forecast per segment
+    assert at.session_state["plan"] and any("profit" in m.label.lower() for m in at.metric)
     said = []
-    for page in ("views/value_groups.py", "views/recommendations.py", "views/uplift.py", "views/planner.py"):
+    for page in ("views/value_groups.py", "views/recommendations.py", "views/uplift.py"):
         at.switch_page(page).run()
         assert not at.exception, (page, [e.message for e in at.exception])
         said += [e.value for e in at.error]

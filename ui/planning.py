@@ -28,6 +28,7 @@ from promo_core.promotions import (
     offer_type_name,
     segmenter,
 )
+from promo_core.promotions import history as history_of
 from promo_core.quality import Dataset
 from promo_core.schema import DataError
 from promo_core.uplift import uplift_targeting
@@ -60,7 +61,8 @@ def experiment_users(ds: Dataset) -> tuple[pd.DataFrame, str] | None:
     if exp.users is None:
         return None
     users = exp.users.assign(user_id=frame["user_id"].astype(str).to_numpy())
-    known = set(ds.events["user_id"].astype(str).unique())
+    ids = ds.profiles()["user_id"] if ds.in_engine else ds.events["user_id"]   # every user (the engine's per-user table)
+    known = set(ids.astype(str).unique())
     if users["user_id"].isin(known).mean() < 0.5:
         return None
     return users, control
@@ -70,8 +72,16 @@ def _segmenter(ds: Dataset):
     """Re-labels customers at an earlier date under the chosen rule-based segmentation (None for clusters)."""
     from promo_core.segments import rules_from_json
     choice = st.session_state.get("segmentation_choice", "clusters")
-    return segmenter(choice, ds.events, returns=ds.returns, nonproduct=ds.nonproduct,
-                     rfm_rules=rules_from_json(analysis.rfm_rules_json()), lifecycle_rules=analysis.lifecycle_rules())
+    rfm_rules, lifecycle_rules = rules_from_json(analysis.rfm_rules_json()), analysis.lifecycle_rules()
+    if ds.in_engine:   # the profiles at each earlier date are computed in the engine
+        return ds.segmenter(choice, rfm_rules, lifecycle_rules)
+    return segmenter(choice, ds.events, returns=ds.returns, nonproduct=ds.nonproduct, rfm_rules=rfm_rules,
+                     lifecycle_rules=lifecycle_rules)
+
+
+def history(ds: Dataset):
+    """What the baselines read: the engine's orders table for an engine source (no event rows in memory)."""
+    return ds.history() if ds.in_engine else history_of(ds.events, ds.nonproduct)
 
 
 def baseline_options() -> tuple[int, bool]:
@@ -83,7 +93,7 @@ def baseline_options() -> tuple[int, bool]:
 def windows(key: str, seg_key: str, _ds: Dataset, _segments: pd.DataFrame, horizon: int, n: int,
             sply: bool) -> pd.DataFrame:
     """Purchase rates per segment in the earlier windows (the seasonality chart)."""
-    return baseline_windows(_ds.events, _segments, horizon, n, _segmenter(_ds), sply, _ds.nonproduct)
+    return baseline_windows(history(_ds), _segments, horizon, n, _segmenter(_ds), sply, _ds.nonproduct)
 
 
 @state.cached(max_entries=8)
@@ -98,7 +108,7 @@ def inputs(key: str, seg_key: str, _ds: Dataset, _segments: pd.DataFrame, horizo
         control_rows = users[users["variant"].str.casefold() == control.casefold()][["user_id", "converted"]]
         ev = evidence(users, _segments, next(v for v in users["variant"].unique() if v.casefold() == control.casefold()),
                       margin)
-    return baselines(_ds.events, _segments, horizon, control_rows, windows=n_windows, segment_at=_segmenter(_ds),
+    return baselines(history(_ds), _segments, horizon, control_rows, windows=n_windows, segment_at=_segmenter(_ds),
                      same_period_last_year=sply, nonproduct=_ds.nonproduct), ev
 
 

@@ -113,8 +113,8 @@ class EngineDataset(Dataset):
             raise DataError(_("This page needs every event row in memory, and this source has {n} rows, more than "
                               "the {cap} the server reads into memory").format(n=fmt_int(n), cap=fmt_int(cap)),
                             where=self.name,
-                            hint=_("The Data, Segments and Basket rules pages and RFM and lifecycle work on it in the "
-                                   "engine. For this page, load a smaller slice (a narrower file pattern, such as one "
+                            hint=_("The Data, Segments, Basket rules and Promotion planner pages and RFM and lifecycle "
+                                   "work on it in the engine. For this page, load a smaller slice (a narrower file pattern, such as one "
                                    "month), or ask the administrator to raise [sources] engine_rows_in_memory"))
 
     @property
@@ -163,6 +163,41 @@ class EngineDataset(Dataset):
         """Sales over every purchase line and the amount over every returned line."""
         from .nonproduct import totals
         return self._once("totals", lambda: totals(self.data.events, self.data.returns))
+
+    def history(self):
+        """The planner's :class:`promo_core.promotions.History`, computed in the engine: orders, first-seen
+        times and the span come back; the hour-of-day activity of a segmentation is counted in the engine."""
+        from ..promotions import History
+        from .relational import first_seen, hour_shares, order_table, time_span
+        ev = self.data.events
+
+        def build():
+            start, end = time_span(ev)
+            return History(orders=order_table(ev, self.nonproduct), first_seen=first_seen(ev), start=start, end=end,
+                           hours=lambda segments: self.run(hour_shares, segments))
+        return self._once(f"history{self.nonproduct}", build)
+
+    def segmenter(self, kind: str, rfm_rules=None, lifecycle_rules=None):
+        """:func:`promo_core.promotions.segmenter` with the profiles and lifecycle inputs at each earlier date
+        computed in the engine (None for clusters)."""
+        from ..segments import RFM_RULES, LifecycleRules, rfm
+        from .relational import lifecycle, profiles
+        d = self.data
+        if kind == "rfm":
+            rules = RFM_RULES if rfm_rules is None else rfm_rules
+
+            def at(t):
+                p = self.run(profiles, t, returns=d.returns, nonproduct=self.nonproduct)
+                s = rfm(p, rules)
+                return s[["user_id"]].assign(segment=s["rfm_segment"])
+            return at
+        if kind == "lifecycle":
+            rules = lifecycle_rules or LifecycleRules()
+
+            def at(t):
+                return self.run(lifecycle, rules, as_of=t).rename(columns={"lifecycle": "segment"})
+            return at
+        return None
 
     # ---- copies
     def with_nonproduct(self, codes: tuple[str, ...]) -> EngineDataset:

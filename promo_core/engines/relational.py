@@ -404,3 +404,65 @@ def ab_stats(table, variant: str, converted: str, revenue: str | None = None) ->
     out["variant"] = out["variant"].astype(str)
     out = normalise(out, ints=("users", "conversions"))
     return out.sort_values("variant", kind="stable").reset_index(drop=True)
+
+
+# ---------------------------------------------------------------- the planner's baselines (promo_core.promotions.History)
+
+def order_table(events, nonproduct: tuple[str, ...] = ()) -> pd.DataFrame:
+    """One row per order, as :func:`promo_core.promotions._orders`: user_id, key, t (first line's time), v (gross
+    value of the product lines) and n (units of the product lines). Orders are a small share of the events, so
+    this table comes back to pandas; the lines stay in the engine."""
+    buys = events.filter((events.event == "purchase") & events.price.notnull())
+    if int(buys.count().to_pandas()) == 0:
+        raise DataError(_("The planner needs purchases with prices to measure order values"),
+                        hint=_("Load data with a price column"))
+    gross = _amount(buys)
+    if "discount" in buys.columns:
+        gross = gross + buys.discount.fill_null(0.0) * buys.quantity
+    product = _not_nonproduct(buys, nonproduct)
+    units = buys.quantity.fill_null(1.0).clip(lower=0.0)
+    t = buys.mutate(_key=_order_key(buys, _has_order_ids(buys)), _g=product.ifelse(gross, 0.0),
+                    _n=product.ifelse(units, 0.0))
+    agg = t.group_by(["user_id", "_key"]).aggregate(t=t.timestamp.min(), v=t._g.sum(), n=t._n.sum())
+    frame = normalise(agg.to_pandas()).rename(columns={"_key": "key"})
+    frame["key"] = frame["key"].astype(str)
+    frame[["v", "n"]] = frame[["v", "n"]].fillna(0.0)
+    return frame[["user_id", "key", "t", "v", "n"]]
+
+
+def first_seen(events) -> pd.Series:
+    """The time of each user's first event (indexed by user id as text)."""
+    frame = normalise(events.group_by("user_id").aggregate(first=events.timestamp.min()).to_pandas())
+    return pd.Series(frame["first"].to_numpy(), index=pd.Index(frame["user_id"].astype(str), name="user_id"),
+                     name="timestamp")
+
+
+def time_span(events) -> tuple[pd.Timestamp, pd.Timestamp]:
+    row = events.aggregate(a=events.timestamp.min(), b=events.timestamp.max()).to_pandas().iloc[0]
+    return pd.Timestamp(row["a"]), pd.Timestamp(row["b"])
+
+
+def hour_shares(events, segments: pd.DataFrame) -> dict | None:
+    """:func:`promo_core.promotions.activity_by_hour` in the engine: the segmentation (one row per user) goes to
+    the engine and only 24 counts per segment come back."""
+    import ibis
+    import numpy as np
+    hour, minute = events.timestamp.hour(), events.timestamp.minute()
+    timed = events.filter((hour != 0) | (minute != 0)).limit(1).count().to_pandas()
+    if int(timed) == 0:
+        return None
+    seg = ibis.memtable(pd.DataFrame({"_uid": segments["user_id"].astype(str).to_numpy(),
+                                      "_segment": segments["segment"].astype(str).to_numpy()}))
+    ev = events.select(_uid=events.user_id.cast("string"), _h=hour)
+    j = ev.inner_join(seg, "_uid")
+    counts = j.group_by(["_segment", "_h"]).aggregate(n=j.count()).to_pandas()
+    if counts.empty:
+        return {}
+    table = counts.pivot_table(index="_segment", columns="_h", values="n", aggfunc="sum", fill_value=0)
+    table = table.reindex(columns=range(24), fill_value=0)
+    out = {}
+    for k, row in table.iterrows():
+        row = row.astype(np.float64)
+        if row.sum() > 0:
+            out[str(k)] = (row / row.sum()).to_numpy(dtype=float)
+    return out
