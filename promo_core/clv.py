@@ -124,16 +124,71 @@ def _rfm_summary(transactions: pd.DataFrame, end: pd.Timestamp) -> pd.DataFrame:
                        observation_period_end=end, time_unit="D", time_scaler=WEEK_DAYS)
 
 
+# ---- what the models read: purchase days
+
+@dataclass(frozen=True)
+class PurchaseDays:
+    """Everything the models and the hold-out check read from a dataset, one row per customer and day: the product
+    value bought and returned that day, when each user was first seen, and the span of the data. Every period
+    boundary is a midnight and the models count purchase days, so this is exact, and it is small at any data
+    size: an engine builds it without reading the event rows (:func:`promo_core.engines.relational.purchase_days`).
+    """
+
+    buys: pd.DataFrame        # user_id, day (midnight), value: product value of that day's purchase lines
+    returned: pd.DataFrame    # user_id, day, value: product value returned that day (price × |quantity|)
+    first_seen: pd.Series     # user_id -> time of the user's first event
+    first: pd.Timestamp | None   # first and last event (None: no times, a basket file)
+    last: pd.Timestamp | None
+
+    @property
+    def has_times(self) -> bool:
+        return self.first is not None
+
+
+def purchase_days(events: pd.DataFrame | PurchaseDays, returns: pd.DataFrame | None = None,
+                  nonproduct: tuple[str, ...] = ()) -> PurchaseDays:
+    """The :class:`PurchaseDays` of canonical events (given one, returned as it is)."""
+    from .nonproduct import is_nonproduct
+    if isinstance(events, PurchaseDays):
+        return events
+    ts = events["timestamp"]
+    empty = pd.DataFrame({"user_id": pd.Series(dtype=str), "day": pd.Series(dtype="datetime64[ns]"),
+                          "value": pd.Series(dtype=float)})
+    if ts.isna().all():
+        return PurchaseDays(empty, empty, pd.Series(dtype="datetime64[ns]"), None, None)
+
+    def by_day(frame: pd.DataFrame, value: pd.Series) -> pd.DataFrame:
+        if frame.empty:
+            return empty
+        out = pd.DataFrame({"user_id": frame["user_id"].astype(str).to_numpy(),
+                            "day": frame["timestamp"].dt.normalize().to_numpy(),
+                            "value": value.to_numpy(dtype="float64")})
+        return out.groupby(["user_id", "day"], sort=True, as_index=False)["value"].sum()
+    buys = events[(events["event"].astype(str) == "purchase") & ts.notna()]
+    bought = by_day(buys, line_amount(buys).fillna(0.0).where(~is_nonproduct(buys, nonproduct), 0.0))
+    returned = empty
+    if returns is not None and len(returns):
+        r = returns[returns["timestamp"].notna() & ~is_nonproduct(returns, nonproduct)]
+        returned = by_day(r, (r["price"] * r["quantity"].abs()).fillna(0.0))
+    first_seen = events.groupby(events["user_id"].astype(str), observed=True)["timestamp"].min()
+    return PurchaseDays(bought, returned, first_seen, ts.min(), ts.max())
+
+
+def _as_of_default(days: PurchaseDays) -> pd.Timestamp:
+    """The day after the last event (:func:`promo_core.features.default_as_of`)."""
+    return days.last.normalize() + DAY
+
+
 # ---- the summary
 
-def clv_summary(events: pd.DataFrame, as_of: pd.Timestamp | None = None, *, returns: pd.DataFrame | None = None,
-                nonproduct: tuple[str, ...] = ()) -> pd.DataFrame:
+def clv_summary(events: pd.DataFrame | PurchaseDays, as_of: pd.Timestamp | None = None, *,
+                returns: pd.DataFrame | None = None, nonproduct: tuple[str, ...] = ()) -> pd.DataFrame:
     """One row per buyer with frequency, recency, T (weeks) and net monetary value (module docstring).
 
     Parameters
     ----------
-    events : DataFrame
-        Canonical events; purchase rows before ``as_of`` are used.
+    events : DataFrame or PurchaseDays
+        Canonical events (purchase rows before ``as_of`` are used), or their :class:`PurchaseDays`.
     as_of : Timestamp, optional
         End of the observation period (exclusive); defaults to the day after the last event, so the
         period ends on the last day of the data.
@@ -142,27 +197,24 @@ def clv_summary(events: pd.DataFrame, as_of: pd.Timestamp | None = None, *, retu
     nonproduct : tuple of str
         Item ids that are not products: no value, but their days still count as purchases.
     """
-    from .features import default_as_of
-    from .nonproduct import is_nonproduct
-    if events["timestamp"].isna().all():
+    days = purchase_days(events, returns, nonproduct)
+    if not days.has_times:
         raise DataError(_("Lifetime value needs purchase times, and this dataset has none (a basket file)"),
                         hint=_("Upload transactions with a time column"))
-    as_of = default_as_of(events) if as_of is None else pd.Timestamp(as_of).normalize()
-    buys = events[(events["event"].astype(str) == "purchase") & (events["timestamp"] < as_of)]
+    as_of = _as_of_default(days) if as_of is None else pd.Timestamp(as_of).normalize()
+    buys = days.buys[days.buys["day"] < as_of]
     if buys.empty:
         raise DataError(_("No purchases before {date}").format(date=f"{as_of:%Y-%m-%d}"),
                         hint=_("Lifetime value is estimated from purchase histories; load data with purchases"))
-    value = line_amount(buys).fillna(0.0).where(~is_nonproduct(buys, nonproduct), 0.0)
-    tx = pd.DataFrame({"customer_id": buys["user_id"].astype(str).to_numpy(), "datetime": buys["timestamp"].to_numpy(),
-                       "value": value.to_numpy(dtype="float64")})
+    tx = pd.DataFrame({"customer_id": buys["user_id"].to_numpy(), "datetime": buys["day"].to_numpy(),
+                       "value": buys["value"].to_numpy(dtype="float64")})
     s = _rfm_summary(tx, as_of - DAY)
     s["customer_id"] = s["customer_id"].astype(str)
     gross = tx.groupby("customer_id")["value"].sum()
     ret = pd.Series(0.0, index=gross.index)
-    if returns is not None and len(returns):
-        r = returns[(returns["timestamp"] < as_of) & ~is_nonproduct(returns, nonproduct)]
-        rv = (r["price"] * r["quantity"].abs()).fillna(0.0).groupby(r["user_id"].astype(str)).sum()
-        ret = rv.reindex(gross.index).fillna(0.0)
+    r = days.returned[days.returned["day"] < as_of]
+    if len(r):
+        ret = r.groupby("user_id")["value"].sum().reindex(gross.index).fillna(0.0)
     share = (1.0 - ret / gross.where(gross > 0)).clip(0.0, 1.0).fillna(0.0)
     share = share.reindex(s["customer_id"]).to_numpy()
     out = pd.DataFrame({"user_id": s["customer_id"], "frequency": s["frequency"], "recency": s["recency"],
@@ -357,21 +409,22 @@ class ClvResult:
         return float(self.customers["clv"].sum())
 
 
-def fit_dataset(events: pd.DataFrame, *, returns: pd.DataFrame | None = None, nonproduct: tuple[str, ...] = (),
-                as_of: pd.Timestamp | None = None) -> ClvModel:
-    """:func:`clv_summary` then :func:`fit_clv` on a dataset's events."""
-    from .features import default_as_of
-    if events["timestamp"].isna().all():
-        return fit_clv(clv_summary(events))  # raises the DataError that says why
-    as_of = default_as_of(events) if as_of is None else pd.Timestamp(as_of).normalize()
-    summary = clv_summary(events, as_of, returns=returns, nonproduct=nonproduct)
-    users = events.loc[events["timestamp"] < as_of, "user_id"].astype(str).nunique()
+def fit_dataset(events: pd.DataFrame | PurchaseDays, *, returns: pd.DataFrame | None = None,
+                nonproduct: tuple[str, ...] = (), as_of: pd.Timestamp | None = None) -> ClvModel:
+    """:func:`clv_summary` then :func:`fit_clv` on a dataset's events (or their :class:`PurchaseDays`)."""
+    days = purchase_days(events, returns, nonproduct)
+    if not days.has_times:
+        return fit_clv(clv_summary(days))  # raises the DataError that says why
+    as_of = _as_of_default(days) if as_of is None else pd.Timestamp(as_of).normalize()
+    summary = clv_summary(days, as_of)
+    users = int((days.first_seen < as_of).sum())
     return fit_clv(summary, as_of=as_of, n_never_bought=int(users - len(summary)))
 
 
 def customer_value(ds, horizon_months: int = HORIZON_MONTHS, discount_rate: float = DISCOUNT_RATE) -> ClvResult:
     """CLV of every buyer of a :class:`promo_core.quality.Dataset` (returns and non-product lines netted)."""
-    model = fit_dataset(ds.events, returns=ds.returns, nonproduct=ds.nonproduct)
+    model = fit_dataset(ds.purchase_days() if getattr(ds, "in_engine", False) else ds.events, returns=ds.returns,
+                        nonproduct=ds.nonproduct)
     return ClvResult(model, predict_clv(model, None, horizon_months, discount_rate), horizon_months, discount_rate)
 
 
@@ -429,11 +482,14 @@ class ClvHoldout:
         return out
 
 
-def default_cutoff(events: pd.DataFrame) -> pd.Timestamp:
+def default_cutoff(events: pd.DataFrame | PurchaseDays) -> pd.Timestamp:
     """The first of the month nearest to three quarters of the data's span (2011-09-01 on Online
     Retail, whose data runs 2010-12-01 to 2011-12-09): about a quarter of the time is held out."""
-    t = events["timestamp"]
-    start, end = t.min().normalize(), t.max().normalize() + DAY
+    if isinstance(events, PurchaseDays):
+        first, last = events.first, events.last
+    else:
+        first, last = events["timestamp"].min(), events["timestamp"].max()
+    start, end = first.normalize(), last.normalize() + DAY
     point = start + 0.75 * (end - start)
     this = point.to_period("M").to_timestamp()
     nxt = this + pd.offsets.MonthBegin(1)
@@ -449,7 +505,7 @@ def _top_share(score: pd.Series, actual: pd.Series) -> float:
     return float(actual.loc[top].sum() / total) if total > 0 else float("nan")
 
 
-def holdout_check(events: pd.DataFrame, cutoff: pd.Timestamp | str | None = None, *,
+def holdout_check(events: pd.DataFrame | PurchaseDays, cutoff: pd.Timestamp | str | None = None, *,
                   returns: pd.DataFrame | None = None, nonproduct: tuple[str, ...] = ()) -> ClvHoldout:
     """Fit on purchases before ``cutoff`` (default :func:`default_cutoff`), predict each calibration
     customer's purchase days and net revenue up to the end of the data, and compare with the truth.
@@ -457,13 +513,12 @@ def holdout_check(events: pd.DataFrame, cutoff: pd.Timestamp | str | None = None
     Needs at least ``MIN_CALIBRATION_DAYS`` before and ``MIN_HOLDOUT_DAYS`` after the cutoff;
     otherwise returns ``ok=False`` with a note saying why.
     """
-    from .features import default_as_of
-    from .nonproduct import is_nonproduct
-    if events["timestamp"].isna().all():
+    days = purchase_days(events, returns, nonproduct)
+    if not days.has_times:
         return ClvHoldout(False, notes=[Note(N_("The hold-out check needs purchase times, and this dataset has none."))])
-    start, end = events["timestamp"].min().normalize(), default_as_of(events)
+    start, end = days.first.normalize(), _as_of_default(days)
     try:
-        cut = default_cutoff(events) if cutoff is None else pd.Timestamp(cutoff).normalize()
+        cut = default_cutoff(days) if cutoff is None else pd.Timestamp(cutoff).normalize()
     except (ValueError, TypeError):
         raise DataError(_("The hold-out date {value} is not a date").format(value=repr(cutoff)),
                         hint=_("Write it as YYYY-MM-DD")) from None
@@ -477,7 +532,7 @@ def holdout_check(events: pd.DataFrame, cutoff: pd.Timestamp | str | None = None
              ("hold", MIN_HOLDOUT_DAYS), ("cut", f"{cut:%Y-%m-%d}"), ("before", max(before, 0)),
              ("after", max(after, 0))), "warning")])
     try:
-        model = fit_dataset(events, returns=returns, nonproduct=nonproduct, as_of=cut)
+        model = fit_dataset(days, as_of=cut)
     except DataError as exc:
         return ClvHoldout(False, cut, end, notes=[Note(N_("The hold-out check could not fit the model on the data "
                                                           "before {cut}: {reason}"),
@@ -492,16 +547,14 @@ def holdout_check(events: pd.DataFrame, cutoff: pd.Timestamp | str | None = None
     spend = expected_spend(model, s)
     ids = s["user_id"].astype(str)
     # what happened: purchase days and net product revenue after the cutoff, for calibration customers
-    buys = events[(events["event"].astype(str) == "purchase") & (events["timestamp"] >= cut) & (events["timestamp"] < end)]
-    buys = buys[buys["user_id"].astype(str).isin(set(ids))]
-    days = buys.assign(u=buys["user_id"].astype(str), d=buys["timestamp"].dt.normalize()).groupby("u")["d"].nunique()
-    value = line_amount(buys).fillna(0.0).where(~is_nonproduct(buys, nonproduct), 0.0)
-    rev = value.groupby(buys["user_id"].astype(str)).sum()
-    if returns is not None and len(returns):
-        r = returns[(returns["timestamp"] >= cut) & (returns["timestamp"] < end) & ~is_nonproduct(returns, nonproduct)]
-        rv = (r["price"] * r["quantity"].abs()).fillna(0.0).groupby(r["user_id"].astype(str)).sum()
-        rev = rev.sub(rv, fill_value=0.0)
-    frame = pd.DataFrame({"predicted_purchases": pred_n, "actual_purchases": days.reindex(ids).fillna(0).to_numpy(),
+    buys = days.buys[(days.buys["day"] >= cut) & (days.buys["day"] < end)]
+    buys = buys[buys["user_id"].isin(set(ids))]
+    n_days = buys.groupby("user_id")["day"].nunique()
+    rev = buys.groupby("user_id")["value"].sum()
+    r = days.returned[(days.returned["day"] >= cut) & (days.returned["day"] < end)]
+    if len(r):
+        rev = rev.sub(r.groupby("user_id")["value"].sum(), fill_value=0.0)
+    frame = pd.DataFrame({"predicted_purchases": pred_n, "actual_purchases": n_days.reindex(ids).fillna(0).to_numpy(),
                           "predicted_revenue": pred_n * spend, "actual_revenue": rev.reindex(ids).fillna(0.0).to_numpy(),
                           "past_spend": (s["monetary_value"] * s["frequency"]).to_numpy()}, index=ids.to_numpy())
     # deciles by predicted revenue (1 = highest)
@@ -514,7 +567,7 @@ def holdout_check(events: pd.DataFrame, cutoff: pd.Timestamp | str | None = None
     total_rev = frame["actual_revenue"].sum()
     d["share_of_actual_revenue"] = d["actual_revenue"] / total_rev if total_rev else np.nan
     # the top decile against past spend (gross first purchase left in: past net spend of all purchase days)
-    past = _past_spend(events, cut, returns, nonproduct).reindex(frame.index).fillna(0.0)
+    past = _past_spend(days, cut).reindex(frame.index).fillna(0.0)
     repeat = s["frequency"].to_numpy() > 0  # P(alive) is 1 by definition without a repeat purchase
     alive = p_alive[repeat] if repeat.any() else p_alive
     above = float((alive > SURE_ALIVE).mean())
@@ -531,13 +584,12 @@ def holdout_check(events: pd.DataFrame, cutoff: pd.Timestamp | str | None = None
     return out
 
 
-def _past_spend(events, cut, returns, nonproduct) -> pd.Series:
-    from .nonproduct import is_nonproduct
-    buys = events[(events["event"].astype(str) == "purchase") & (events["timestamp"] < cut)]
-    v = line_amount(buys).fillna(0.0).where(~is_nonproduct(buys, nonproduct), 0.0).groupby(buys["user_id"].astype(str)).sum()
-    if returns is not None and len(returns):
-        r = returns[(returns["timestamp"] < cut) & ~is_nonproduct(returns, nonproduct)]
-        v = v.sub((r["price"] * r["quantity"].abs()).fillna(0.0).groupby(r["user_id"].astype(str)).sum(), fill_value=0.0)
+def _past_spend(days: PurchaseDays, cut: pd.Timestamp) -> pd.Series:
+    b = days.buys[days.buys["day"] < cut]
+    v = b.groupby("user_id")["value"].sum()
+    r = days.returned[days.returned["day"] < cut]
+    if len(r):
+        v = v.sub(r.groupby("user_id")["value"].sum(), fill_value=0.0)
     return v
 
 

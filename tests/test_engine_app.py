@@ -158,6 +158,36 @@ def test_the_planners_baselines_from_the_engine_equal_the_in_memory_ones(retail,
     assert not eng.rows_in_memory
 
 
+def test_lifetime_value_inputs_from_the_engine_give_the_in_memory_model_and_hold_out_check(retail):
+    """The CLV models read purchase days; the engine builds them without reading the event rows, and the fit and
+    the hold-out check (split 2011-09-01) equal those on the events in memory."""
+    from promo_core import clv
+    eng, ref = retail
+    eng = eng.with_nonproduct(eng.nonproduct)
+    eng._shared.pop("events", None)
+    got, want = eng.purchase_days(), clv.purchase_days(ref.events, ref.returns, ref.nonproduct)
+    for a, b in ((got.buys, want.buys), (got.returned, want.returned)):
+        pd.testing.assert_frame_equal(a, b, check_dtype=False, rtol=1e-9)
+    assert (got.first, got.last) == (want.first, want.last)
+    pd.testing.assert_series_equal(got.first_seen.sort_index(), want.first_seen.sort_index(), check_dtype=False,
+                                   check_names=False)
+    summary = clv.clv_summary(got)
+    pd.testing.assert_frame_equal(summary, clv.clv_summary(ref.events, returns=ref.returns, nonproduct=ref.nonproduct),
+                                  rtol=1e-9)
+    assert len(summary) == 4_338 and int((summary["frequency"] > 0).sum()) == 2_790   # buyers, repeat buyers
+    h_eng = clv.holdout_check(got)
+    h_ref = clv.holdout_check(ref.events, returns=ref.returns, nonproduct=ref.nonproduct)
+    assert h_eng.cutoff == h_ref.cutoff == pd.Timestamp("2011-09-01")
+    assert (h_eng.customers, h_eng.actual_purchases) == (h_ref.customers, h_ref.actual_purchases)
+    assert h_eng.actual_revenue == pytest.approx(h_ref.actual_revenue, rel=1e-12)
+    assert h_eng.past_spend_top_decile_share == pytest.approx(h_ref.past_spend_top_decile_share, rel=1e-12)
+    # the fits themselves: MAP optimisation stops at its own tolerance, and two fits on the same table can differ in
+    # the fourth digit (the tolerance the CDNOW reference test uses too)
+    for k in ("predicted_purchases", "predicted_revenue", "top_decile_share"):
+        assert getattr(h_eng, k) == pytest.approx(getattr(h_ref, k), rel=1e-3), k
+    assert not eng.rows_in_memory
+
+
 def test_engine_work_is_serialised_and_its_failures_are_messages(retail):
     import threading
 

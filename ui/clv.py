@@ -107,12 +107,17 @@ def _store(key: str) -> OrderedDict:
     return jobs().futures
 
 
+def _days(ds: Dataset):
+    """What the models read: the engine's per-customer-day table for an engine source (no event rows in memory)."""
+    return ds.purchase_days() if ds.in_engine else clv.purchase_days(ds.events, ds.returns, ds.nonproduct)
+
+
 def _fit(ds: Dataset) -> clv.ClvModel:
-    return clv.fit_dataset(ds.events, returns=ds.returns, nonproduct=ds.nonproduct)
+    return clv.fit_dataset(_days(ds))
 
 
 def _check(ds: Dataset, cutoff: str | None) -> clv.ClvHoldout:
-    return clv.holdout_check(ds.events, cutoff, returns=ds.returns, nonproduct=ds.nonproduct)
+    return clv.holdout_check(_days(ds), cutoff)
 
 
 def model_job(key: str, ds: Dataset) -> Future:
@@ -287,7 +292,9 @@ def holdout_expander(key: str, ds: Dataset, currency: str) -> None:
     with st.expander(_("How good is this forecast?"), icon=":material/fact_check:"):
         st.caption(_("The model is fitted again on the purchases before a split date only, asked to predict the rest "
                      "of the data, and compared with what the same customers actually did."))
-        auto = clv.default_cutoff(ds.events) if ds.events["timestamp"].notna().any() else None
+        times = _days(ds) if ds.in_engine else ds.events   # the engine's table is built once per dataset
+        has_times = times.has_times if ds.in_engine else times["timestamp"].notna().any()
+        auto = clv.default_cutoff(times) if has_times else None
         picked = st.date_input(_("Split date"), value=auto.date() if auto is not None else None, key="clv_cutoff",
                                help=_("Default: the first of the month nearest to three quarters of the data's span"))
         cutoff = None if picked is None or (auto is not None and pd.Timestamp(picked) == auto) else str(picked)

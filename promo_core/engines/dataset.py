@@ -177,6 +177,13 @@ class EngineDataset(Dataset):
                            hours=lambda segments: self.run(hour_shares, segments))
         return self._once(f"history{self.nonproduct}", build)
 
+    def purchase_days(self):
+        """The lifetime-value models' :class:`promo_core.clv.PurchaseDays`, computed in the engine."""
+        from .relational import purchase_days
+        d = self.data
+        return self._once(f"purchase_days{self.nonproduct}",
+                          lambda: purchase_days(d.events, d.returns, self.nonproduct))
+
     def segmenter(self, kind: str, rfm_rules=None, lifecycle_rules=None):
         """:func:`promo_core.promotions.segmenter` with the profiles and lifecycle inputs at each earlier date
         computed in the engine (None for clusters)."""

@@ -466,3 +466,33 @@ def hour_shares(events, segments: pd.DataFrame) -> dict | None:
         if row.sum() > 0:
             out[str(k)] = (row / row.sum()).to_numpy(dtype=float)
     return out
+
+
+# ---------------------------------------------------------------- lifetime value inputs (promo_core.clv.PurchaseDays)
+
+def purchase_days(events, returns=None, nonproduct: tuple[str, ...] = ()):
+    """:func:`promo_core.clv.purchase_days` in the engine: the product value bought and returned per customer and
+    day, and each user's first event; only these per-day tables come back."""
+    from ..clv import PurchaseDays
+    first, last = time_span(events)
+    empty = pd.DataFrame({"user_id": pd.Series(dtype=str), "day": pd.Series(dtype="datetime64[ns]"),
+                          "value": pd.Series(dtype=float)})
+    if pd.isna(first):
+        return PurchaseDays(empty, empty, pd.Series(dtype="datetime64[ns]"), None, None)
+
+    def by_day(t, value) -> pd.DataFrame:
+        agg = t.mutate(_day=t.timestamp.truncate("D"), _v=value).group_by(["user_id", "_day"]).aggregate(
+            value=lambda x: x._v.sum())
+        frame = normalise(agg.to_pandas()).rename(columns={"_day": "day"})
+        if frame.empty:
+            return empty
+        frame["value"] = frame["value"].fillna(0.0)
+        frame["user_id"] = frame["user_id"].astype(str)
+        return frame[["user_id", "day", "value"]].sort_values(["user_id", "day"]).reset_index(drop=True)
+    buys = events.filter((events.event == "purchase") & events.timestamp.notnull())
+    bought = by_day(buys, _not_nonproduct(buys, nonproduct).ifelse(_amount(buys).fill_null(0.0), 0.0))
+    returned = empty
+    if returns is not None:
+        r = returns.filter(returns.timestamp.notnull() & _not_nonproduct(returns, nonproduct))
+        returned = by_day(r, (r.price * r.quantity.abs()).fill_null(0.0))
+    return PurchaseDays(bought, returned, first_seen(events), pd.Timestamp(first), pd.Timestamp(last))
