@@ -72,6 +72,38 @@ def order_keys(purchases: pd.DataFrame) -> pd.Series:
     return purchases["user_id"].astype("str") + "|" + purchases["timestamp"].dt.strftime("%Y-%m-%d")
 
 
+class EventHistory:
+    """Per-user questions about events in memory, asked as of earlier dates: the data's end and first time, the
+    profiles as of a date, who bought from a date on, and the lifecycle stages as of a date. The propensity model
+    and the lifecycle back-test read only these; an engine dataset answers the same questions in the engine
+    (:meth:`promo_core.engines.dataset.EngineDataset.event_history`)."""
+
+    def __init__(self, events: pd.DataFrame) -> None:
+        self.events = events
+
+    def as_of(self) -> pd.Timestamp:
+        return default_as_of(self.events)
+
+    def first(self) -> pd.Timestamp:
+        return self.events["timestamp"].min()
+
+    def profiles(self, as_of: pd.Timestamp) -> pd.DataFrame:
+        return build_profiles(self.events, as_of=as_of)
+
+    def buyers_since(self, t: pd.Timestamp) -> np.ndarray:
+        ev = self.events
+        return ev.loc[(ev["event"] == "purchase") & (ev["timestamp"] >= t), "user_id"].unique()
+
+    def lifecycle(self, rules, as_of: pd.Timestamp) -> pd.DataFrame:
+        from .segments import lifecycle
+        return lifecycle(self.events, rules, as_of=as_of)
+
+
+def event_history(events) -> EventHistory:
+    """``events`` as an :class:`EventHistory` (an object with its methods, such as an engine's, as it is)."""
+    return EventHistory(events) if isinstance(events, pd.DataFrame) else events
+
+
 def customer_profiles(ds, as_of: pd.Timestamp | None = None) -> pd.DataFrame:
     """:func:`build_profiles` of a :class:`promo_core.quality.Dataset`: its returns and its
     non-product items taken into account."""

@@ -24,7 +24,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeClassifier
 
-from .features import build_profiles, default_as_of, feature_frame, numeric_features
+from .features import EventHistory, event_history, feature_frame, numeric_features
 from .i18n import N_, _
 from .schema import DataError
 
@@ -92,30 +92,33 @@ def top_decile(y: np.ndarray, p: np.ndarray) -> tuple[float, float]:
     return float(hits / n), float(hits / y.sum()) if y.sum() else 0.0
 
 
-def fit_propensity(events: pd.DataFrame, model: Model = "logistic", horizon_days: int = 30, seed: int = 0,
-                   features: list[str] | None = None) -> Propensity:
-    """Train on a time split, evaluate on held-out users, and score everyone. See the module doc."""
+def fit_propensity(events: pd.DataFrame | EventHistory, model: Model = "logistic", horizon_days: int = 30,
+                   seed: int = 0, features: list[str] | None = None) -> Propensity:
+    """Train on a time split, evaluate on held-out users, and score everyone. See the module doc.
+
+    ``events`` are canonical events, or an object with :class:`EventHistory`'s methods (an engine's)."""
     if model not in MODELS:
         raise DataError(_("Unknown model {value}").format(value=repr(model)),
                         hint=_("Use one of: {options}").format(options=", ".join(MODELS)))
     if not isinstance(horizon_days, (int, np.integer)) or not 1 <= horizon_days <= 365:
         raise DataError(_("The prediction horizon must be 1 to 365 days; got {value}").format(value=repr(horizon_days)),
                         hint=_("Try 30"))
-    as_of = default_as_of(events)
+    src = event_history(events)
+    as_of = src.as_of()
     cutoff = as_of - pd.Timedelta(days=int(horizon_days))
-    span = (as_of - events["timestamp"].min()).days
+    span = (as_of - src.first()).days
     if span < 2 * horizon_days:
         raise DataError(_("The data covers {span} days, too short to learn from a {horizon}-day horizon").format(
             span=span, horizon=horizon_days), hint=_("Choose a horizon of at most {days} days").format(
                 days=max(1, span // 2)))
-    past = build_profiles(events, as_of=cutoff)
-    bought = events.loc[(events["event"] == "purchase") & (events["timestamp"] >= cutoff), "user_id"].unique()
+    past = src.profiles(cutoff)
+    bought = src.buyers_since(cutoff)
     y = past["user_id"].isin(bought).to_numpy().astype(int)
     cols = features or [f for f in numeric_features(past)]
     X = feature_frame(past, cols)
     notes: list[str] = []
     empty_roc = pd.DataFrame(columns=["fpr", "tpr"])
-    now = build_profiles(events, as_of=as_of)
+    now = src.profiles(as_of)
     if y.sum() < 10 or (len(y) - y.sum()) < 10:
         notes.append(_("Only {k} of {n} users bought after the cut-off: too few of one kind to train a model; "
                        "scores are the overall purchase rate").format(k=int(y.sum()), n=f"{len(y):,}"))

@@ -567,8 +567,12 @@ def order_gaps(events: pd.DataFrame, as_of: pd.Timestamp | None = None) -> pd.Se
     if buys.empty:
         return pd.Series(dtype="float64", name="gap_days")
     o = pd.DataFrame({"u": buys["user_id"].to_numpy(), "k": order_keys(buys).to_numpy(), "t": buys["timestamp"].to_numpy()})
-    o = o.groupby(["u", "k"], sort=False)["t"].min().reset_index().sort_values(["u", "t"], kind="stable")
-    g = o.groupby("u")["t"].agg(["min", "max", "size"])
+    return gaps_of_orders(o.groupby(["u", "k"], sort=False)["t"].min().reset_index())
+
+
+def gaps_of_orders(orders: pd.DataFrame) -> pd.Series:
+    """:func:`order_gaps` from one row per order (u: user, k: order, t: its time), as an engine returns them."""
+    g = orders.groupby("u")["t"].agg(["min", "max", "size"])
     g = g[g["size"] >= 2]
     gaps = (g["max"] - g["min"]) / pd.Timedelta(days=1) / (g["size"] - 1)
     return gaps.reset_index(drop=True).rename("gap_days")
@@ -587,16 +591,18 @@ class LifecycleSuggestion:
     notes: tuple[str, ...] = ()
 
 
-def suggest_lifecycle(events: pd.DataFrame, current: LifecycleRules = LifecycleRules()) -> LifecycleSuggestion:
+def suggest_lifecycle(events: pd.DataFrame | None, current: LifecycleRules = LifecycleRules(), *,
+                      gaps: pd.Series | None = None) -> LifecycleSuggestion:
     """Lifecycle thresholds from the data's own rhythm (days between a customer's orders).
 
     Gaps are per repeat customer (:func:`order_gaps`). New and Active look back one median gap;
     Active needs two or more orders in it (more than one); Silent is no activity for the 75th
     percentile of gaps; Churned is no purchase for the 90th percentile (only one repeat customer in
     ten has gaps that long, so someone silent longer is unlikely to be between orders). Views
-    thresholds are kept. With fewer than 20 repeat customers the current rules stay.
+    thresholds are kept. With fewer than 20 repeat customers the current rules stay. ``gaps`` given (an
+    engine's :func:`gaps_of_orders`) are used instead of the events'.
     """
-    gaps = order_gaps(events)
+    gaps = order_gaps(events) if gaps is None else gaps
     if len(gaps) < 20:
         return LifecycleSuggestion(current, len(gaps), None, None, None, ok=False,
                                    notes=(f"Only {len(gaps)} repeat customers: too few to suggest thresholds",))
@@ -606,26 +612,28 @@ def suggest_lifecycle(events: pd.DataFrame, current: LifecycleRules = LifecycleR
     return LifecycleSuggestion(r.validate(), len(gaps), med, p75, p90)
 
 
-def lifecycle_backtest(events: pd.DataFrame, rules: LifecycleRules = LifecycleRules(),
+def lifecycle_backtest(events, rules: LifecycleRules = LifecycleRules(),
                        horizon_days: int = 90) -> pd.DataFrame:
     """What customers did next: stages as the rules would have set them ``horizon_days`` before the
     end of the data, and the share of each stage that bought in those last days.
 
     Columns: stage, users, bought_again (users with a purchase after the back-test date),
     bought_again_pct, labelled_on (the back-test date). A good Churned rule has a low share; a
-    good Active rule a high one.
+    good Active rule a high one. ``events`` are canonical events or a :class:`promo_core.features.EventHistory`
+    (an engine's answers the same questions in the engine).
     """
-    from .features import default_as_of
+    from .features import event_history
+    src = event_history(events)
     if not isinstance(horizon_days, (int, np.integer)) or not 1 <= horizon_days <= 3650:
         raise DataError(_("The back-test horizon must be 1 to 3650 days; got {days}").format(days=repr(horizon_days)),
                         hint=_("Try 90"))
-    end = default_as_of(events)
+    end = src.as_of()
     cutoff = end - pd.Timedelta(days=int(horizon_days))
-    if events["timestamp"].min() >= cutoff:
+    if src.first() >= cutoff:
         raise DataError(f"The data covers less than {horizon_days} days, so there is nothing to back-test",
                         hint="Choose a shorter horizon")
-    stages = lifecycle(events, rules, as_of=cutoff)
-    later = events[(events["event"] == "purchase") & (events["timestamp"] >= cutoff)]["user_id"].unique()
+    stages = src.lifecycle(rules, cutoff)
+    later = src.buyers_since(cutoff)
     stages["bought"] = stages["user_id"].isin(set(later))
     g = stages.groupby("lifecycle")["bought"].agg(["size", "sum"])
     out = pd.DataFrame({"stage": g.index, "users": g["size"].to_numpy(), "bought_again": g["sum"].to_numpy()})

@@ -63,7 +63,8 @@ def lifecycle_stages(key: str, ds: Dataset, rules: LifecycleRules) -> pd.DataFra
 
 @state.cached(max_entries=16)
 def propensity(key: str, _ds: Dataset, model: str, horizon: int) -> Propensity:
-    return fit_propensity(_ds.events, model, horizon)
+    # an engine source trains on per-user tables computed in the engine, never on its event rows
+    return fit_propensity(_ds.event_history() if _ds.in_engine else _ds.events, model, horizon)
 
 
 # ---- the choices a user made, kept in session state so every page uses the same ones

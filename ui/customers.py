@@ -53,14 +53,17 @@ def rfm_check(key: str, _ds: Dataset) -> pd.DataFrame:
 
 @state.cached(max_entries=8)
 def lifecycle_suggestion(key: str, _ds: Dataset):
-    from promo_core.segments import suggest_lifecycle
+    from promo_core.segments import gaps_of_orders, suggest_lifecycle
+    if _ds.in_engine:   # one row per order from the engine, never the event rows
+        from promo_core.engines.relational import order_times
+        return suggest_lifecycle(None, gaps=gaps_of_orders(_ds.run(order_times)))
     return suggest_lifecycle(_ds.events)
 
 
 @state.cached(max_entries=16)
 def _lifecycle_check(key: str, _ds: Dataset, rules: tuple[int, ...], horizon: int) -> pd.DataFrame:
     from promo_core.segments import LifecycleRules, lifecycle_backtest
-    return lifecycle_backtest(_ds.events, LifecycleRules(*rules), horizon)
+    return lifecycle_backtest(_ds.event_history() if _ds.in_engine else _ds.events, LifecycleRules(*rules), horizon)
 
 
 def lifecycle_check(key: str, ds: Dataset, rules, horizon: int) -> pd.DataFrame:

@@ -89,10 +89,10 @@ with rfm_tab:
 with life_tab:
     try:
         sug = customers.lifecycle_suggestion(key, ds)
-    except DataError as exc:  # an engine source too large to read every row: the stages still come from the engine
+    except DataError as exc:  # the engine failed on the orders: the stages still come from the defaults
         sug = None
-        st.info(md(_("The thresholds start from the defaults: suggesting them from the gaps between orders needs "
-                     "every row in memory. {reason}.").format(reason=exc.what)), icon=":material/info:")
+        st.info(md(_("The thresholds start from the defaults: the gaps between orders could not be measured. "
+                     "{reason}.").format(reason=exc.what)), icon=":material/info:")
     if sug is not None and sug.ok:
         st.caption(md(_("The data's rhythm: a repeat customer's typical gap between orders is {median} days (median "
                         "of {n} repeat customers; 75th percentile {p75}, 90th {p90}). The thresholds below start from "

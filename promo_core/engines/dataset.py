@@ -184,6 +184,12 @@ class EngineDataset(Dataset):
         return self._once(f"purchase_days{self.nonproduct}",
                           lambda: purchase_days(d.events, d.returns, self.nonproduct))
 
+    def event_history(self):
+        """:class:`promo_core.features.EventHistory`'s questions answered in the engine (profiles and lifecycle
+        stages as of a date, buyers from a date on): the propensity model and the lifecycle back-test read
+        per-user tables only."""
+        return _EngineHistory(self)
+
     def segmenter(self, kind: str, rfm_rules=None, lifecycle_rules=None):
         """:func:`promo_core.promotions.segmenter` with the profiles and lifecycle inputs at each earlier date
         computed in the engine (None for clusters)."""
@@ -223,6 +229,39 @@ class EngineDataset(Dataset):
         return self is other
 
     __hash__ = object.__hash__
+
+
+class _EngineHistory:
+    """Per-user answers from an engine dataset (see :meth:`EngineDataset.event_history`)."""
+
+    def __init__(self, ds: EngineDataset) -> None:
+        self.ds = ds
+
+    def as_of(self) -> pd.Timestamp:
+        from .relational import default_as_of
+        return self.ds.run(default_as_of)
+
+    def first(self) -> pd.Timestamp:
+        from .relational import time_span
+        return self.ds.run(time_span)[0]
+
+    def profiles(self, as_of: pd.Timestamp) -> pd.DataFrame:
+        from .relational import profiles
+        # as EventHistory.profiles: without returns or non-product lists, in user order
+        p = self.ds.run(profiles, as_of)
+        return p.sort_values("user_id", kind="stable").reset_index(drop=True)
+
+    def buyers_since(self, t: pd.Timestamp):
+        import ibis
+
+        def buyers(ev):
+            b = ev.filter((ev.event == "purchase") & (ev.timestamp >= ibis.timestamp(t.to_pydatetime())))
+            return b.select("user_id").distinct().to_pandas()["user_id"].astype(str).to_numpy()
+        return self.ds.run(buyers)
+
+    def lifecycle(self, rules, as_of: pd.Timestamp) -> pd.DataFrame:
+        from .relational import lifecycle
+        return self.ds.run(lifecycle, rules, as_of=as_of)
 
 
 #: rows read into pandas for the mapping editor and the preview of an engine source

@@ -473,7 +473,7 @@ def hour_shares(events, segments: pd.DataFrame) -> dict | None:
 def purchase_days(events, returns=None, nonproduct: tuple[str, ...] = ()):
     """:func:`promo_core.clv.purchase_days` in the engine: the product value bought and returned per customer and
     day, and each user's first event; only these per-day tables come back."""
-    from ..clv import PurchaseDays
+    from ..clv import VALUE_DECIMALS, PurchaseDays
     first, last = time_span(events)
     empty = pd.DataFrame({"user_id": pd.Series(dtype=str), "day": pd.Series(dtype="datetime64[ns]"),
                           "value": pd.Series(dtype=float)})
@@ -486,7 +486,7 @@ def purchase_days(events, returns=None, nonproduct: tuple[str, ...] = ()):
         frame = normalise(agg.to_pandas()).rename(columns={"_day": "day"})
         if frame.empty:
             return empty
-        frame["value"] = frame["value"].fillna(0.0)
+        frame["value"] = frame["value"].fillna(0.0).round(VALUE_DECIMALS)
         frame["user_id"] = frame["user_id"].astype(str)
         return frame[["user_id", "day", "value"]].sort_values(["user_id", "day"]).reset_index(drop=True)
     buys = events.filter((events.event == "purchase") & events.timestamp.notnull())
@@ -496,3 +496,12 @@ def purchase_days(events, returns=None, nonproduct: tuple[str, ...] = ()):
         r = returns.filter(returns.timestamp.notnull() & _not_nonproduct(returns, nonproduct))
         returned = by_day(r, (r.price * r.quantity.abs()).fill_null(0.0))
     return PurchaseDays(bought, returned, first_seen(events), pd.Timestamp(first), pd.Timestamp(last))
+
+
+def order_times(events) -> pd.DataFrame:
+    """One row per order with a time (u: user, k: order, t: its first line's time), for
+    :func:`promo_core.segments.gaps_of_orders`."""
+    buys = events.filter((events.event == "purchase") & events.timestamp.notnull())
+    t = buys.mutate(_k=_order_key(buys, _has_order_ids(buys)))
+    frame = normalise(t.group_by(["user_id", "_k"]).aggregate(t=t.timestamp.min()).to_pandas())
+    return pd.DataFrame({"u": frame["user_id"].astype(str), "k": frame["_k"].astype(str), "t": frame["t"]})
