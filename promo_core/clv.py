@@ -145,6 +145,7 @@ class PurchaseDays:
     first_seen: pd.Series     # user_id -> time of the user's first event
     first: pd.Timestamp | None   # first and last event (None: no times, a basket file)
     last: pd.Timestamp | None
+    priced: bool = True       # whether any purchase line has a price (a behaviour log may have none)
 
     @property
     def has_times(self) -> bool:
@@ -179,7 +180,8 @@ def purchase_days(events: pd.DataFrame | PurchaseDays, returns: pd.DataFrame | N
         r = returns[returns["timestamp"].notna() & ~is_nonproduct(returns, nonproduct)]
         returned = by_day(r, (r["price"] * r["quantity"].abs()).fillna(0.0))
     first_seen = events.groupby(events["user_id"].astype(str), observed=True)["timestamp"].min()
-    return PurchaseDays(bought, returned, first_seen, ts.min(), ts.max())
+    priced = bool(buys["price"].notna().any()) if "price" in buys else False
+    return PurchaseDays(bought, returned, first_seen, ts.min(), ts.max(), priced)
 
 
 def _as_of_default(days: PurchaseDays) -> pd.Timestamp:
@@ -214,6 +216,9 @@ def clv_summary(events: pd.DataFrame | PurchaseDays, as_of: pd.Timestamp | None 
     if buys.empty:
         raise DataError(_("No purchases before {date}").format(date=f"{as_of:%Y-%m-%d}"),
                         hint=_("Lifetime value is estimated from purchase histories; load data with purchases"))
+    if not days.priced:
+        raise DataError(_("Lifetime value needs what customers paid, and this dataset's purchases have no prices"),
+                        hint=_("Map a price (or line total) column on the Data page, or load data with prices"))
     tx = pd.DataFrame({"customer_id": buys["user_id"].to_numpy(), "datetime": buys["day"].to_numpy(),
                        "value": buys["value"].to_numpy(dtype="float64")})
     s = _rfm_summary(tx, as_of - DAY)
@@ -307,10 +312,25 @@ def fit_clv(summary: pd.DataFrame, *, as_of: pd.Timestamp | None = None, n_never
         notes.append(Note(N_("Among repeat buyers, spend per purchase and how often they buy are correlated ({corr}); "
                              "the spend model assumes they are not, so read the spend forecasts of the most frequent "
                              "buyers with care."), (("corr", f"{corr:.2f}"),), "warning"))
-    removed = n_repeat - len(spend)
-    if removed:
+    repeat = summary[summary["frequency"] > 0]
+    unpriced = int((repeat["gross_repeat_value"] <= 0).sum())
+    returned = int(((repeat["gross_repeat_value"] > 0) & (repeat["monetary_value"] <= 0)).sum())
+    if returned:
         notes.append(Note(N_("{n} repeat buyers returned as much as they bought (net spend 0 or less); they are left "
-                             "out of the spend model and their expected spend is 0."), (("n", removed),)))
+                             "out of the spend model and their expected spend is 0."), (("n", returned),)))
+    if unpriced:
+        notes.append(Note(N_("{n} repeat buyers bought nothing with a price on their repeat days (no price, or only "
+                             "non-product lines); they are left out of the spend model and their expected spend is 0."),
+                          (("n", unpriced),)))
+    seen_days = float(np.median(summary["T"])) * WEEK_DAYS
+    if seen_days < MIN_CALIBRATION_DAYS:
+        notes.insert(0, Note(N_("Half of the buyers made their first purchase less than {days} days before the end of "
+                                "the data: "
+                                "the model learns each customer's rhythm from those days and extends it over the "
+                                "whole forecast, so read the values as a ranking of customers rather than as "
+                                "amounts. A history of {min_days} days or more gives forecasts that can be "
+                                "checked."), (("days", int(round(seen_days))), ("min_days", MIN_CALIBRATION_DAYS)),
+                             "warning"))
     return ClvModel(bg, gg, params, summary, pd.Timestamp(as_of) if as_of is not None else pd.NaT, n, n_repeat,
                     len(spend), n_never_bought, corr, notes)
 

@@ -224,3 +224,35 @@ def test_charts_and_notes_read_in_chinese(cdnow_model):
         with pytest.raises(DataError, match="整数月"):
             clv.predict_clv(cdnow_model, None, 0, 0.01)
     assert fig_clv_distribution(customers, "£", 12).layout.xaxis.title.text.startswith("Lifetime value over the next 12")
+
+
+@pytest.mark.realdata
+def test_a_behaviour_log_without_prices_is_refused_not_valued_at_zero():
+    """The Taobao log has purchases but no prices: the page used to show '310 repeat buyers returned as much as they
+    bought' and a lifetime value of 0 for everyone."""
+    from promo_core.quality import load_dataset
+
+    from .conftest import TAOBAO
+    ds = load_dataset(need(TAOBAO))
+    with pytest.raises(DataError, match="purchases have no prices") as err:
+        clv.fit_dataset(ds.events, returns=ds.returns, nonproduct=ds.nonproduct)
+    assert "price" in err.value.hint
+    assert not clv.purchase_days(ds.events).priced
+    # with prices, the short history (most buyers first bought in the last days of the log) is said first
+    model = clv.fit_dataset(ds.events.assign(price=10.0))
+    first = model.notes[0]
+    assert first.level == "warning" and "ranking of customers rather than as amounts" in first.text()
+    assert dict(first.params)["days"] < 56
+    assert not any("returned as much as they bought" in n.text() for n in model.notes)
+
+
+def test_repeat_buyers_without_priced_lines_are_not_said_to_have_returned_everything(cdnow_summary):
+    s = cdnow_summary.copy()
+    repeat = s.index[s["frequency"] > 0]
+    s.loc[repeat[:7], ["gross_repeat_value", "monetary_value"]] = 0.0            # nothing priced on repeat days
+    s.loc[repeat[7:10], "monetary_value"] = 0.0                                # returned everything
+    s.loc[repeat[7:10], "net_share"] = 0.0
+    texts = [n.text() for n in clv.fit_clv(s).notes]
+    assert any(t.startswith("3 repeat buyers returned as much as they bought") for t in texts), texts
+    assert any(t.startswith("7 repeat buyers bought nothing with a price") for t in texts), texts
+    assert not any("ranking of customers" in t for t in texts)   # CDNOW: 39 weeks of history

@@ -114,3 +114,21 @@ def test_value_page_on_an_online_retail_slice(online_retail):
     settle(at)
     check_section(at)
     assert "Purchase days: predicted" in {m.label for m in at.metric}
+
+
+@pytest.mark.realdata
+def test_the_taobao_log_has_no_prices_and_the_page_says_so_instead_of_a_zero_value():
+    from promo_core.quality import load_dataset
+
+    from .conftest import TAOBAO
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=1200)
+    full_error_details()
+    at.session_state["dataset"] = load_dataset(need(TAOBAO))
+    at.session_state["dataset_key"] = "taobao-sample"
+    at.run()
+    at.switch_page(PAGE).run()
+    settle(at)
+    errors = " ".join(e.value for e in at.error)
+    assert "purchases have no prices" in errors, errors
+    assert "Total lifetime value" not in {m.label for m in at.metric}
+    assert "returned as much as they bought" not in texts(at)

@@ -495,7 +495,8 @@ def purchase_days(events, returns=None, nonproduct: tuple[str, ...] = ()):
     if returns is not None:
         r = returns.filter(returns.timestamp.notnull() & _not_nonproduct(returns, nonproduct))
         returned = by_day(r, (r.price * r.quantity.abs()).fill_null(0.0))
-    return PurchaseDays(bought, returned, first_seen(events), pd.Timestamp(first), pd.Timestamp(last))
+    priced = int(buys.filter(buys.price.notnull()).limit(1).count().to_pandas()) > 0
+    return PurchaseDays(bought, returned, first_seen(events), pd.Timestamp(first), pd.Timestamp(last), priced)
 
 
 def order_times(events) -> pd.DataFrame:
