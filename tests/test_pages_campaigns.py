@@ -109,8 +109,13 @@ def test_an_unreachable_workspace_is_an_error_not_a_traceback(monkeypatch):
 
 
 def test_the_planner_saves_the_plan_forecast_and_holdout_assignment(url):
+    """Saving draws the target list of the plan on screen: it used to store only a list drawn earlier by a download
+    or "Send to Campaign readout" (none: 'Customers in target list 0'; or one drawn for an earlier plan)."""
+    from promo_core.campaigns import DEFAULT_SEED
     at = open_page("views/planner.py")
     assert at.text_input(key="ws_name") is not None
+    held = int(next(m.value for m in at.metric if m.label == "Customers held out").replace(",", ""))
+    assert any(f"{held:,} are held out" in c.value for c in at.caption)
     at.text_input(key="ws_name").set_value("From the planner")
     submit(at).run()
     assert not at.exception and at.success, [e.value for e in at.error]
@@ -118,20 +123,21 @@ def test_the_planner_saves_the_plan_forecast_and_holdout_assignment(url):
     d = ws.campaign("From the planner")
     shown = next(m.value for m in at.metric if m.label == "Expected incremental profit")
     assert shown == f"£{d.forecast['total']['incremental_profit']:,.0f}"
-    assert d.n_targets == 0 and {o["segment"] for o in d.plan["offers"]} == set(ws.campaign(d.name).offers["segment"])
-    # a second save under the same name is refused on screen; with a holdout assignment in session it is stored
+    assert {o["segment"] for o in d.plan["offers"]} == set(ws.campaign(d.name).offers["segment"])
+    assert d.n_holdout == held and d.n_targets > held and d.seed == DEFAULT_SEED
+    # a second save under the same name is refused on screen
     at.run()
     submit(at).run()
     assert any("already exists" in e.value for e in at.error)
-    seg = d.plan["offers"][0]["segment"]
-    at.session_state["holdout_assignment"] = pd.DataFrame({"user_id": ["a", "b", "c"], "segment": [seg] * 3,
-                                                           "group": ["treatment", "holdout", "treatment"]})
-    at.session_state["holdout_seed"] = 11
-    at.text_input(key="ws_name").set_value("With holdout")
+    # another holdout share: the next save stores the list drawn for it
+    at.slider(key="ho_share").set_value(30).run()
+    held30 = int(next(m.value for m in at.metric if m.label == "Customers held out").replace(",", ""))
+    at.number_input(key="ho_seed").set_value(11).run()
+    at.text_input(key="ws_name").set_value("With a larger holdout")
     submit(at).run()
     assert not at.exception
-    d2 = ws.campaign("With holdout")
-    assert (d2.n_targets, d2.n_holdout, d2.seed) == (3, 1, 11)
+    d2 = ws.campaign("With a larger holdout")
+    assert (d2.n_targets, d2.n_holdout, d2.seed) == (d.n_targets, held30, 11) and held30 > held
     ws.close()
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 import pandas as pd
 import streamlit as st
 
@@ -68,8 +71,22 @@ def _calibration_note(fc: pd.DataFrame, base: dict, margin: float) -> None:
         st.rerun()
 
 
-def section(offers, segments: pd.DataFrame, fc: pd.DataFrame, base: dict, margin: float, currency: str) -> None:
-    """Holdout share and seed, what the holdout can measure and costs, and the target list with it."""
+@dataclass(frozen=True)
+class Draw:
+    """The current plan's target list with its holdout, drawn on demand (a download, "Send", or "Save this
+    campaign", which stores the assignment of the plan on screen, never one drawn for an earlier plan)."""
+
+    targets: Callable[[], pd.DataFrame]
+    treated: int
+    held_out: int
+    seed: int
+    share: float
+
+
+def section(offers, segments: pd.DataFrame, fc: pd.DataFrame, base: dict, margin: float,
+            currency: str) -> Draw | None:
+    """Holdout share and seed, what the holdout can measure and costs, and the target list with it; returns the
+    :class:`Draw` of the current plan (None when no segment gets an offer)."""
     from promo_core.export import to_csv_bytes, to_excel_bytes
     from promo_core.promotions import target_list
 
@@ -87,7 +104,7 @@ def section(offers, segments: pd.DataFrame, fc: pd.DataFrame, base: dict, margin
     counts = plan_counts(fc)
     if counts.empty:
         st.info(_("No segment gets an offer in this plan, so there is no target list to hold customers out of."))
-        return
+        return None
     summary = holdout_summary(counts, share)
     total = summary.iloc[-1]
     small = summary[(summary["segment"] != "Total") & summary["too_small"]]
@@ -132,12 +149,8 @@ def section(offers, segments: pd.DataFrame, fc: pd.DataFrame, base: dict, margin
                       "offer is forecast to lose money.").format(n=MIN_GROUP))
     up = st.session_state.get("uplift_scores")
 
-    def targets() -> pd.DataFrame:  # built when a download is clicked, never on a slider move
-        t = campaign_targets(target_list(offers, segments, fc, up, seed=seed), fc, offers, share, seed)
-        # what "Save this campaign" (ui.workspace) stores as the campaign's assignment
-        st.session_state.update(holdout_assignment=t[["user_id", "segment", "group"]], holdout_seed=seed,
-                                holdout_share=share)
-        return t
+    def targets() -> pd.DataFrame:  # built when a download is clicked or the campaign saved, never on a slider move
+        return campaign_targets(target_list(offers, segments, fc, up, seed=seed), fc, offers, share, seed)
 
     d = st.columns(3)
     d[0].download_button(_("Target list with holdout (CSV)"), lambda: to_csv_bytes(targets()),
@@ -152,6 +165,7 @@ def section(offers, segments: pd.DataFrame, fc: pd.DataFrame, base: dict, margin
             st.success(_("The target list is ready on the Campaign readout page."), icon=":material/check:")
         except DataError as exc:
             show_error(exc, _("The target list was not built."))
+    return Draw(targets, int(total["treated"]), int(total["held_out"]), seed, share)
 
 
 # ---- the Campaign readout page's cached calls

@@ -25,7 +25,6 @@ from promo_core.workspace.store import normalise_url
 from .widgets import show_error
 
 #: session keys where the holdout assignment of the current target list is kept (by the target-list step)
-ASSIGNMENT_KEY, SEED_KEY, SHARE_KEY = "holdout_assignment", "holdout_seed", "holdout_share"
 
 
 def _secrets() -> dict:
@@ -78,20 +77,18 @@ def author() -> str:
 
 
 def save_campaign_section(offers, assumptions, fc: pd.DataFrame, base: dict, dataset_id: dict, currency: str,
-                          assignment: pd.DataFrame | None = None) -> None:
-    """The planner's "Save this campaign": stores the current plan, its forecast and, when a target list with
-    a holdout group was drawn in this session (or ``assignment`` is given), that assignment with its seed.
-    Below it, saved assumption sets (save the current ones under a name, or load a saved set)."""
+                          draw=None) -> None:
+    """The planner's "Save this campaign": stores the current plan, its forecast and, with ``draw`` (the holdout
+    section's :class:`ui.holdout.Draw`), the target list of this plan with its holdout group and seed, drawn when
+    the campaign is saved. Below it, saved assumption sets (save the current ones under a name, or load one)."""
     st.subheader(_("Save this campaign"))
-    if assignment is None:
-        assignment = st.session_state.get(ASSIGNMENT_KEY)
-    has_groups = isinstance(assignment, pd.DataFrame) and len(assignment) > 0
     st.caption(_("Saves the plan, its forecast and the date range in the workspace, so that the Campaigns page can "
                  "set what it earns against what was forecast.") + " " +
-               (_("The target list with its holdout group ({n} customers) is saved with it.").format(
-                   n=fmt_int(len(assignment))) if has_groups else
-                _("No target list with a holdout group was drawn yet: without one, the campaign cannot be measured "
-                  "later, but the plan and forecast are saved.")))
+               (_("The target list of this plan is drawn when you save and stored with it: {treated} customers get "
+                  "the offer and {held} are held out (seed {seed}), as in the holdout section above.").format(
+                   treated=fmt_int(draw.treated), held=fmt_int(draw.held_out), seed=draw.seed) if draw is not None else
+                _("No segment gets an offer, so there is no target list: the plan and forecast are saved, but the "
+                  "campaign cannot be measured later.")))
     today = dt.date.today()
     with st.form("ws_save_form", clear_on_submit=False):
         c = st.columns([2, 1, 1])
@@ -101,15 +98,16 @@ def save_campaign_section(offers, assumptions, fc: pd.DataFrame, base: dict, dat
         end = c[2].date_input(_("Ends"), today + dt.timedelta(days=int(assumptions.horizon_days) - 1), key="ws_end")
         submitted = st.form_submit_button(_("Save campaign"), icon=":material/save:")
     if submitted:
-        _save(name, start, end, offers, assumptions, fc, base, dataset_id, assignment if has_groups else None)
+        _save(name, start, end, offers, assumptions, fc, base, dataset_id, draw)
     assumption_sets_section(assumptions)
 
 
-def _save(name, start, end, offers, assumptions, fc, base, dataset_id, assignment) -> None:
+def _save(name, start, end, offers, assumptions, fc, base, dataset_id, draw) -> None:
     from promo_core.promotions import forecast_record
 
-    has_groups = assignment is not None
+    has_groups = draw is not None
     try:
+        assignment = draw.targets()[["user_id", "segment", "group"]] if has_groups else None
         ws = workspace()
         record = {"dataset": dataset_id, "segmentation": st.session_state.get("segmentation_choice", "clusters"),
                   **forecast_record(fc, offers, base, assumptions)}
@@ -117,8 +115,8 @@ def _save(name, start, end, offers, assumptions, fc, base, dataset_id, assignmen
                                  forecast=record, dataset=dataset_id, segmentation=record["segmentation"],
                                  author=author(), start_date=start, end_date=end,
                                  assignment=assignment,
-                                 seed=st.session_state.get(SEED_KEY) if has_groups else None,
-                                 holdout_share=st.session_state.get(SHARE_KEY) if has_groups else None)
+                                 seed=draw.seed if has_groups else None,
+                                 holdout_share=draw.share if has_groups else None)
     except DataError as exc:
         show_error(exc, _("The campaign was not saved."))
         return

@@ -113,8 +113,8 @@ planning.files_section(offers, segments, fc, total, names, dataset_id, currency)
 
 from ui import holdout  # noqa: E402 - issue 16: the campaign loop (holdout in the target list, readout as evidence)
 
-holdout.section(offers, segments, fc, base, planning.assumptions().margin, currency)
+draw = holdout.section(offers, segments, fc, base, planning.assumptions().margin, currency)
 
 from ui.workspace import save_campaign_section  # noqa: E402
 
-save_campaign_section(offers, planning.assumptions(), fc, base, dataset_id, currency)
+save_campaign_section(offers, planning.assumptions(), fc, base, dataset_id, currency, draw)
