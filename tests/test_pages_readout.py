@@ -75,3 +75,14 @@ def test_readout_from_the_loaded_data_and_the_loop_changes_the_next_plan():
         assert rows.loc[seg, "source"] == "A/B test" and abs(rows.loc[seg, "expected_conversion"] - rate) < 6e-4
     at.button(key="ho_forget").click().run()
     assert not at.exception and "campaign_readout" not in at.session_state
+    # other data loaded since the list was sent: the readout page says which data the list belongs to
+    from promo_core.io import RawTable
+    from promo_core.quality import clean_events
+    from promo_core.sample import generate
+    other = clean_events(RawTable(generate(n_users=200, seed=9)["events"].astype(str), "other shop.csv", "events",
+                                  "csv"))
+    at.session_state["dataset"], at.session_state["dataset_key"] = other, "other-shop"
+    at.switch_page("views/readout.py").run()
+    assert not at.exception, [e.message for e in at.exception]
+    warned = " ".join(w.value for w in at.warning).replace("\\", "")   # markdown escapes removed
+    assert "sent from the Promotion planner for" in warned and "other shop.csv" in warned, warned

@@ -26,7 +26,8 @@ from . import state, tables
 from .widgets import md, show_error
 
 READOUT_KEY = "campaign_readout"      # the readout the planner uses as evidence (CampaignReadout.to_dict())
-TARGETS_KEY = "campaign_targets"      # (csv bytes, file name): the last target list sent to the readout page
+TARGETS_KEY = "campaign_targets"      # (csv bytes, file name, dataset key, dataset name): the last target list sent
+#                                       to the readout page, and the data it was drawn from
 
 
 def readout() -> CampaignReadout | None:
@@ -161,7 +162,9 @@ def section(offers, segments: pd.DataFrame, fc: pd.DataFrame, base: dict, margin
                    help=_("Keep this target list in the session, to measure the campaign on the Campaign readout "
                           "page")):
         try:
-            st.session_state[TARGETS_KEY] = (to_csv_bytes(targets(), bom=False), "target_list_holdout.csv")
+            ds = state.dataset()
+            st.session_state[TARGETS_KEY] = (to_csv_bytes(targets(), bom=False), "target_list_holdout.csv",
+                                             state.dataset_key(), ds.name)
             st.success(_("The target list is ready on the Campaign readout page."), icon=":material/check:")
         except DataError as exc:
             show_error(exc, _("The target list was not built."))

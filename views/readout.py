@@ -33,9 +33,15 @@ try:
         t_name, t_key = campaign, f"campaign|{campaign}|{len(targets)}"
         st.caption(_("Using the target list of the saved campaign {name!r}.").format(name=campaign))
     elif sent is not None:
-        t_bytes, t_name = sent
+        t_bytes, t_name, sent_key, sent_data = sent
         targets, t_key = holdout.read_file(t_bytes, t_name), state.content_key(t_bytes)
-        st.caption(_("Using the target list sent from the Promotion planner in this session."))
+        if sent_key == state.dataset_key():
+            st.caption(_("Using the target list sent from the Promotion planner in this session."))
+        else:   # other data was loaded since: say which data the list belongs to
+            st.warning(md(_("Using the target list sent from the Promotion planner for {sent}. The data in use is now "
+                            "{current}: measure this list with its own campaign's outcomes, or send a new list from "
+                            "the planner.").format(sent=sent_data, current=state.dataset().name)),
+                       icon=":material/warning:")
     else:
         st.info(_("Upload the target list with its group column (treatment / holdout), pick a saved campaign, or "
                   "build one on the Promotion planner and send it here."), icon=":material/upload:")
