@@ -138,6 +138,15 @@ def test_the_planner_saves_the_plan_forecast_and_holdout_assignment(url):
     assert not at.exception
     d2 = ws.campaign("With a larger holdout")
     assert (d2.n_targets, d2.n_holdout, d2.seed) == (d.n_targets, held30, 11) and held30 > held
+    assert d2.dataset["currency"] == "£"
+    # in the Chinese interface (whose default symbol is ¥) the campaigns saved in £ keep their £
+    from ui.language import LOCALE_KEY
+    at.session_state[LOCALE_KEY] = "zh_CN"
+    at.switch_page("views/campaigns.py").run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert at.session_state["currency"] == "¥"
+    money = [m.value for m in at.metric if "£" in str(m.value) or "¥" in str(m.value)]
+    assert money and all("£" in v for v in money), money
     ws.close()
 
 

@@ -272,6 +272,7 @@ def campaign_detail(ws: Workspace, name: str, currency: str) -> None:
 
     from .tables import show
     d = ws.campaign(name)
+    currency = str((d.dataset or {}).get("currency") or currency)   # the symbol it was saved with
     t = d.forecast.get("total", {})
     st.caption(_("Saved on {when} by {author} · {status} · runs {start} to {end} · data: {dataset}").format(
         when=fmt_date(d.created_at), author=d.author, status=_(STATUS_LABELS.get(d.status, d.status)),

@@ -26,6 +26,15 @@ if df is None or df.empty:
             icon=":material/campaign:")
     st.stop()
 
+# amounts are shown with the symbol they were saved with (a £ shop stays £ in the Chinese interface); campaigns
+# saved before the symbol was stored, or in several currencies at once, use the session's
+stored = {c for c in df["currency"].dropna()} if "currency" in df else set()
+if len(stored) == 1 and df["currency"].notna().all():
+    currency = stored.pop()
+elif len(stored) > 1:
+    st.warning(_("These campaigns were saved in different currencies ({symbols}); the table and chart show every "
+                 "amount with {cur}, and each campaign's detail with its own symbol.").format(
+                     symbols=", ".join(sorted(stored)), cur=currency), icon=":material/warning:")
 workspace.campaigns_table(df, currency)
 acc = ws.forecast_accuracy()
 if len(acc):

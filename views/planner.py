@@ -40,7 +40,8 @@ if len(cands["bundles"]) and "assumptions" not in st.session_state:
     top = cands["bundles"].head(5)  # price the generic bundle offer from the strongest rules
     st.session_state["assumptions"] = replace(a, bundle_price=float(top["bundle_price"].median()))
     a = planning.assumptions()
-dataset_id = {"name": ds.name, "users": ds.report.users, "from": ds.report.first_event, "to": ds.report.last_event}
+dataset_id = {"name": ds.name, "users": ds.report.users, "from": ds.report.first_event, "to": ds.report.last_event,
+              "currency": currency}   # amounts are in the data's money: the Campaigns page shows them with this symbol
 current = {o.segment: o for o in planning.plan()}
 if set(current) != set(names):
     start = {o.segment: o for o in optimise(base, a, 5000.0, ev, only_tested=True).plan} if ev else {}

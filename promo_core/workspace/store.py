@@ -509,7 +509,8 @@ class Workspace:
             rows.append({
                 "name": c.name, "author": c.author, "created_at": _utc(c.created_at), "start_date": c.start_date,
                 "end_date": c.end_date, "status": c.status, "segmentation": c.segmentation,
-                "dataset_name": str((c.dataset or {}).get("name", "")), "n_targets": c.n_targets,
+                "dataset_name": str((c.dataset or {}).get("name", "")), "currency": (c.dataset or {}).get("currency"),
+                "n_targets": c.n_targets,
                 "n_holdout": c.n_holdout, "holdout_share": c.holdout_share, "seed": c.seed,
                 "forecast_profit": fp, "forecast_profit_low": c.forecast_profit_low,
                 "forecast_profit_high": c.forecast_profit_high, "forecast_roi": c.forecast_roi,
