@@ -36,7 +36,7 @@ from statsmodels.stats.proportion import (
     proportions_ztest,
 )
 
-from .experiment_io import is_boolean
+from .experiment_io import ZH_OUTCOME_NAMES, ZH_REVENUE_NAMES, is_boolean
 from .i18n import N_, _
 from .schema import DataError, match_columns, normalise, rows_phrase
 
@@ -166,7 +166,7 @@ def _binary(s: pd.Series, col: str) -> pd.Series:
         return s.astype(int)
     text = s.astype("str").str.strip().str.lower()
     mapping = {"1": 1, "0": 0, "1.0": 1, "0.0": 0, "true": 1, "false": 0, "yes": 1, "no": 0, "y": 1, "n": 0,
-               "t": 1, "f": 0}
+               "t": 1, "f": 0, "是": 1, "否": 0}
     out = text.map(mapping)
     bad = (out.isna() & s.notna()).to_numpy()
     if bad.any():
@@ -687,8 +687,8 @@ def by_segment(exp: Experiment, control: str, segment_col: str, alpha: float = 0
 
 EXPERIMENT_SYNONYMS: dict[str, tuple[str, ...]] = {
     "variant": ("variant", "group", "arm", "treatment", "bucket", "version", "cell", "cohort", "分组", "组别"),
-    "converted": ("converted", "conversion", "purchased", "bought", "outcome", "success", "转化"),
-    "revenue": ("revenue", "sales", "amount", "value", "spend", "gmv", "收入", "销售额"),
+    "converted": ("converted", "conversion", "purchased", "bought", "outcome", "success", *ZH_OUTCOME_NAMES),
+    "revenue": ("revenue", "sales", "amount", "value", "spend", "gmv", *ZH_REVENUE_NAMES),
     "cost": ("cost", "contact cost", "cost per user", "成本"),
     "discount": ("discount", "discount given", "coupon value", "优惠"),
     "pre": ("pre revenue", "pre period", "pre", "baseline revenue", "pre period revenue", "covariate"),

@@ -9,13 +9,17 @@ Column inference (:func:`infer_columns`)
     * outcomes: columns whose values are all 0/1, TRUE/FALSE or yes/no; the primary one is the one
       whose name looks most like an outcome (converted, conversion, purchase, retention, …).
     * revenue-like: numeric columns that are not yes/no, preferring names like revenue, spend, sales.
-    * user id and time stamp by name (and, for time, by content).
+    * user id: a header the Data page reads as ``user_id`` (its synonyms and header words, e.g. 顾客,
+      会员ID, customer, buyer, visitor_id; or plain ``id``) over mostly distinct values that are not yes/no.
+    * time stamp by name and content. Chinese headers count (分组, 是否购买, 金额, 实付, GMV, …) and
+      是/否 reads as yes/no.
 Control (:func:`guess_control`)
-    An arm named control, ctrl, baseline, holdout, default, none, A, or starting "No …" / "old …";
-    otherwise ``None`` (the caller must ask).
+    An arm named control, ctrl, baseline, holdout, default, none, A, 对照(组), 控制组, 基线, 原版, or
+    starting "No …" / "old …"; otherwise ``None`` (the caller must ask).
 Integrity (:func:`check_integrity`) before any statistic
     rows without an arm, rows without a metric value, rows that repeat a user id, users seen in
-    several arms, and rows that disagree with a column mirroring the arms 1:1 for most rows (like
+    several arms (these two need a user id column: :meth:`Integrity.unchecked` says when there is
+    none), and rows that disagree with a column mirroring the arms 1:1 for most rows (like
     ``landing_page`` beside ``group``). :func:`clean_assignments` removes the conflicting rows and keeps
     each user's first exposure (by time when there is a time stamp, else by file order).
 """
@@ -28,22 +32,39 @@ import numpy as np
 import pandas as pd
 
 from .i18n import _
+from .inference import _CJK, name_score
 from .schema import DataError, normalise
 
 ARM_NAMES = ("variant", "group", "arm", "bucket", "version", "treatment", "segment", "cohort", "cell",
-             "experiment group", "test group", "ab group", "variation", "condition", "分组", "组别")
+             "experiment group", "test group", "ab group", "variation", "condition", "分组", "组别", "实验分组",
+             "实验组别", "版本")
+#: Chinese outcome and revenue headers, shared with :data:`promo_core.abtest.EXPERIMENT_SYNONYMS`
+ZH_OUTCOME_NAMES = ("是否购买", "是否转化", "转化", "是否下单", "下单", "购买", "是否成交", "成交", "是否留存", "留存",
+                    "是否点击", "点击")
+ZH_REVENUE_NAMES = ("金额", "收入", "销售额", "营收", "营业额", "实付", "实付金额", "消费金额", "支付金额", "成交金额",
+                    "订单金额", "gmv")
 OUTCOME_NAMES = ("converted", "conversion", "convert", "purchased", "purchase", "bought", "ordered", "order placed",
                  "outcome", "success", "retained", "retention", "signup", "signed up", "subscribed", "clicked",
-                 "click", "visit", "visited", "activated", "churned", "转化")
-REVENUE_NAMES = ("revenue", "spend", "sales", "amount", "gmv", "value", "order value", "net revenue", "收入", "销售额")
-USER_NAMES = ("user id", "userid", "user", "customer id", "customerid", "customer", "visitor id", "visitorid",
-              "member id", "client id", "id", "用户id")
+                 "click", "visit", "visited", "activated", "churned", *ZH_OUTCOME_NAMES)
+REVENUE_NAMES = ("revenue", "spend", "sales", "amount", "gmv", "value", "order value", "net revenue",
+                 *ZH_REVENUE_NAMES)
+#: names that mean "user id" only in an experiment file (the app's own list is the ``user_id`` column's
+#: synonyms and header words, read by :func:`promo_core.inference.name_score`)
+USER_NAMES = ("id",)
 TIME_NAMES = ("timestamp", "time", "date", "datetime", "ts", "exposure time", "assigned at", "event time", "时间")
 CONTROL_NAMES = ("control", "ctrl", "baseline", "holdout", "hold out", "default", "none", "a", "placebo",
-                 "control group", "old", "old page", "original")
-BOOL_VALUES = {"0", "1", "0.0", "1.0", "true", "false", "yes", "no", "y", "n", "t", "f"}
+                 "control group", "old", "old page", "original", "对照", "对照组", "控制组", "基线", "基线组",
+                 "基准", "基准组", "原版", "原版本", "旧版", "空白组", "空白对照")
+BOOL_VALUES = {"0", "1", "0.0", "1.0", "true", "false", "yes", "no", "y", "n", "t", "f", "是", "否"}
+#: a user id column holds mostly distinct values (repeats are an integrity problem, not the norm)
+USER_MIN_DISTINCT = 0.5
 MIN_ARM_SHARE = 0.01
 MIRROR_MIN_AGREEMENT = 0.9
+
+
+def _width(key: str) -> int:
+    """Length of a normalised name, a Chinese character counting as two letters ('转化' is a word)."""
+    return len(key) + len(_CJK.findall(key))
 
 
 def _name_score(col: str, names: tuple[str, ...]) -> int:
@@ -51,11 +72,24 @@ def _name_score(col: str, names: tuple[str, ...]) -> int:
     keys = [normalise(n) for n in names]
     if key in keys:
         return 3
-    if any(k and len(k) > 2 and (key.startswith(k) or key.endswith(k)) for k in keys):
+    if any(k and _width(k) > 2 and (key.startswith(k) or key.endswith(k)) for k in keys):
         return 2
-    if any(k and len(k) > 3 and k in key for k in keys):
+    if any(k and _width(k) > 3 and k in key for k in keys):
         return 1
     return 0
+
+
+def _user_score(col: str, s: pd.Series) -> float:
+    """How surely ``col`` holds user ids: its header read as the Data page reads a ``user_id`` header
+    (:func:`promo_core.inference.name_score`: 顾客, 会员ID, customer, buyer, visitor_id, …; or just ``id``),
+    and mostly distinct values that are not yes/no. 0 when it is not a user id."""
+    score = name_score(col, "user_id")[0] or (4.0 if _name_score(col, USER_NAMES) >= 3 else 0.0)
+    if score < 4 or is_boolean(s):
+        return 0.0
+    v = s.dropna()
+    if v.empty or v.astype("str").nunique() < max(3, USER_MIN_DISTINCT * len(v)):
+        return 0.0
+    return score
 
 
 def _first_name(col: str, names: tuple[str, ...]) -> int:
@@ -96,7 +130,7 @@ def guess_control(arms) -> str | None:
             return keys[normalise(name)]
     for a in arms:
         low = a.strip().casefold()
-        if low.startswith(("no ", "no-", "no_", "old ", "old_", "old-")) or "control" in low:
+        if low.startswith(("no ", "no-", "no_", "old ", "old_", "old-")) or "control" in low or "对照" in low:
             return a
     return None
 
@@ -130,21 +164,28 @@ class ColumnGuess:
         if self.arm is None:
             return _("No column looks like the arms of an experiment")
         arm = next(c for c in self.arm_candidates if c.column == self.arm)
-        parts = [_("Arms: {col} ({n} values)").format(col=self.arm, n=arm.n_values),
-                 _("control: {name}").format(name=self.control) if self.control
-                 else _("control: not recognisable — choose it")]
-        if self.outcome:
-            parts.append(_("outcome: {col}").format(col=self.outcome))
-        if self.revenue:
-            parts.append(_("revenue: {col}").format(col=self.revenue))
-        if self.user:
-            parts.append(_("user id: {col}").format(col=self.user))
-        if self.time:
-            parts.append(_("time: {col}").format(col=self.time))
-        return _("; ").join(parts)
+        return describe_columns(self.arm, arm.n_values, self.control, self.outcome, self.revenue, self.user,
+                                self.time)
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+def describe_columns(arm: str, n_values: int, control: str | None, outcome: str | None = None,
+                     revenue: str | None = None, user: str | None = None, time: str | None = None) -> str:
+    """One line naming the columns in use (inferred or chosen) and the control ("not recognisable —
+    choose it" while there is none)."""
+    parts = [_("Arms: {col} ({n} values)").format(col=arm, n=n_values),
+             _("control: {name}").format(name=control) if control else _("control: not recognisable — choose it")]
+    if outcome:
+        parts.append(_("outcome: {col}").format(col=outcome))
+    if revenue:
+        parts.append(_("revenue: {col}").format(col=revenue))
+    if user:
+        parts.append(_("user id: {col}").format(col=user))
+    if time:
+        parts.append(_("time: {col}").format(col=time))
+    return _("; ").join(parts)
 
 
 def infer_columns(frame: pd.DataFrame) -> ColumnGuess:
@@ -154,8 +195,9 @@ def infer_columns(frame: pd.DataFrame) -> ColumnGuess:
     frame = frame.set_axis(cols, axis=1)
     booleans = [c for c in cols if is_boolean(frame[c])]
     numeric = [c for c in cols if c not in booleans and is_numeric(frame[c])]
-    user = max(cols, key=lambda c: (_name_score(c, USER_NAMES), -cols.index(c)))
-    user = user if _name_score(user, USER_NAMES) >= 2 else None
+    user_scores = {c: _user_score(c, frame[c]) for c in cols if c not in booleans}
+    user = max(user_scores, key=lambda c: (user_scores[c], -cols.index(c)), default=None)
+    user = user if user is not None and user_scores[user] > 0 else None
     time = None
     for c in sorted(cols, key=lambda c: -_name_score(c, TIME_NAMES)):
         if c in booleans or c in numeric:
@@ -169,7 +211,7 @@ def infer_columns(frame: pd.DataFrame) -> ColumnGuess:
     for c in cols:
         if c in booleans or c in (user, time):
             continue
-        counts = frame[c].astype("str").str.strip().where(frame[c].notna()).value_counts()
+        counts = _arm_text(frame[c]).value_counts()  # blank cells are missing arms, not an arm
         if not 2 <= len(counts) <= 10 or n == 0 or counts.min() < MIN_ARM_SHARE * counts.sum():
             continue
         values = tuple(str(v) for v in counts.index)
@@ -214,11 +256,31 @@ class Integrity:
     cleaned: bool = False
     removed_rows: int = 0
     rows_after: int = 0
+    arm_column: str | None = None
+    user_column: str | None = None   # None: repeated users and users in two arms were not checked
 
     @property
     def problems(self) -> int:
         return (self.missing_arm + sum(self.missing_values.values()) + self.repeated_user_rows
                 + self.users_in_several_arms + self.mirror_conflicts)
+
+    @property
+    def user_checked(self) -> bool:
+        """Whether repeated users and users in several arms were looked for (it needs a user id column)."""
+        return self.user_column is not None
+
+    @property
+    def conflicts(self) -> int:
+        """The problems cleaning resolves and an uncleaned analysis counts: repeated users, users in
+        several arms and rows that disagree with a mirroring column (rows with no arm are left out anyway)."""
+        return self.repeated_user_rows + self.users_in_several_arms + self.mirror_conflicts
+
+    def unchecked(self) -> list[str]:
+        """Plain sentences, one per check that could not be made, with what would enable it."""
+        if self.user_checked:
+            return []
+        return [_("Repeated users and users in two arms were not checked: there is no user id column. To check "
+                  "them, choose the user id column under Columns.")]
 
     def lines(self) -> list[str]:
         """Plain sentences, one per problem found."""
@@ -231,7 +293,10 @@ class Integrity:
             out.append(_("{n} rows repeat a user id that appears earlier").format(n=f"{self.repeated_user_rows:,}"))
         if self.users_in_several_arms:
             out.append(_("{n} users appear in more than one arm").format(n=f"{self.users_in_several_arms:,}"))
-        if self.missing_arm:
+        if self.missing_arm and self.arm_column is not None:
+            out.append(_("{n} rows have no arm in {col} and are left out").format(n=f"{self.missing_arm:,}",
+                                                                                   col=repr(self.arm_column)))
+        elif self.missing_arm:
             out.append(_("{n} rows have no arm and are left out").format(n=f"{self.missing_arm:,}"))
         for col, k in self.missing_values.items():
             if k:
@@ -239,7 +304,7 @@ class Integrity:
         return out
 
     def to_dict(self) -> dict:
-        return asdict(self) | {"problems": self.problems}
+        return asdict(self) | {"problems": self.problems, "user_checked": self.user_checked}
 
 
 def _arm_text(s: pd.Series) -> pd.Series:
@@ -293,7 +358,8 @@ def check_integrity(frame: pd.DataFrame, arm: str, user: str | None = None, metr
     elif mirror:
         col, mapping, conflicts = find_mirror(frame[[arm, mirror]], arm)
     return Integrity(len(frame), int(arms.isna().sum()), missing, repeated, several, col, mapping, conflicts,
-                     rows_after=len(frame))
+                     rows_after=len(frame), arm_column=str(arm), user_column=str(user) if user and user in frame
+                     else None)
 
 
 def clean_assignments(frame: pd.DataFrame, arm: str, user: str | None = None, time: str | None = None,

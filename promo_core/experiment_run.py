@@ -9,7 +9,7 @@ sample-ratio check against the planned split (equal when none is given, and said
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
@@ -55,6 +55,19 @@ class Run:
     metrics: pd.DataFrame | None = None
     notes: tuple[str, ...] = ()
 
+    @property
+    def uncleaned(self) -> bool:
+        """The analysis counts rows that cleaning would remove (repeated users, users in two arms,
+        conflicting rows): its results are those of the uncleaned data."""
+        return self.integrity is not None and not self.integrity.cleaned and self.integrity.conflicts > 0
+
+    def clean_advice(self) -> str | None:
+        """The advice to clean, for the command line and the JSON report (the page names its switch)."""
+        if self.integrity is None or self.integrity.cleaned or not self.integrity.problems:
+            return None
+        return _("The assignment data has problems (see integrity); the analysis uses every row. Clean it (--clean, "
+                 "or the page switch) to drop conflicting rows and keep each user's first exposure.")
+
     def report(self, currency: str = "£") -> dict:
         seq = self.sequential
         if seq is not None and self.over_time:
@@ -64,7 +77,8 @@ class Run:
         return report_dict(self.exp, self.control, self.comparisons, self.rois, self.srm, self.alpha, self.adjust,
                            self.margin, integrity=None if self.integrity is None else self.integrity.to_dict(),
                            sequential=seq, metrics=self.metrics, columns=self.columns,
-                           planned_split=self.planned_split, currency=currency) | {"run_notes": list(self.notes)}
+                           planned_split=self.planned_split, currency=currency) | {
+            "run_notes": [*self.notes, *filter(None, [self.clean_advice()])]}
 
 
 def parse_split(text: str | None) -> dict[str, float] | None:
@@ -165,15 +179,14 @@ def run_experiment(frame: pd.DataFrame, *, variant: str | None = None, control: 
                                 [c for c in (converted, revenue or None, *guardrails) if c])
         if clean:
             frame, integ = clean_assignments(frame, variant, user or None, time or None, integ)
-        elif integ.problems:
-            notes.append(_("The assignment data has problems (see integrity); the analysis uses every row. "
-                           "Clean it (--clean, or the page switch) to drop conflicting rows and keep each user's "
-                           "first exposure."))
         extra = tuple(dict.fromkeys(c for c in (*guardrails, *(ratio or ())) if c and c != revenue))
         exp = load_experiment(frame, variant=variant, converted=converted, revenue=revenue, cost=cost,
                               discount=discount, pre=pre, segments=tuple(segments),
                               cost_per_user=cost_per_user, cap_percentile=cap, control=control, time=time or None,
                               extra=extra)
+        said = set(integ.lines())
+        if any(n in said for n in exp.notes):  # e.g. the rows with no arm: said once, by the integrity check
+            exp = replace(exp, notes=tuple(n for n in exp.notes if n not in said))
         from .abtest import guess_columns
         syn = guess_columns(frame.columns)
         used = {r: (v if v is not None else syn.get(r)) or None

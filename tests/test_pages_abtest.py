@@ -58,6 +58,11 @@ def upload(at, frame, name="exp.csv"):
     return at
 
 
+def column_box(at, label):
+    """A selectbox of the Columns expander, by its label (their keys follow the file's columns)."""
+    return next(s for s in at.selectbox if s.label == label)
+
+
 def plain(at):
     return [v.replace("\\", "") for v in verdicts(at)]
 
@@ -81,7 +86,7 @@ def test_cookie_cats_asks_for_the_control_and_keeps_retention():
     at = upload(app(), cookie_cats(n=4000), "cookie_cats.csv")
     assert not verdicts(at) and "choose the control arm" in texts(at)
     at.selectbox(key="ab_control").set_value("gate_30").run()
-    at.selectbox(key="ab_converted_cookie_cats.csv").set_value("retention_7").run()
+    column_box(at, "Outcome (yes/no)").set_value("retention_7").run()
     assert not at.exception and len(verdicts(at)) == 1
     assert "retention_7 from" in plain(at)[0] and "conversion" not in plain(at)[0]
 
@@ -121,7 +126,7 @@ def test_ninety_ten_split_passes_with_its_planned_shares_and_warns_before_planne
 def test_choosing_a_column_with_many_values_as_arms_is_refused_politely():
     from .experiment_files import hillstrom
     at = upload(app(), hillstrom(n=3000), "hillstrom.csv")
-    at.selectbox(key="ab_var_hillstrom.csv").set_value("history").run()
+    column_box(at, "Arms (variant)").set_value("history").run()
     assert not at.exception and any("different values" in e.value for e in at.error) and not verdicts(at)
-    at.selectbox(key="ab_var_hillstrom.csv").set_value("recency").run()  # 12 values: allowed, SRM blocks (chosen)
+    column_box(at, "Arms (variant)").set_value("recency").run()  # 12 values: allowed, SRM blocks (chosen)
     assert not at.exception

@@ -151,16 +151,21 @@ def control_guess(arms: tuple) -> str | None:
 
 
 def integrity_panel(integ, clean: bool) -> None:
-    """The integrity counts, shown before any statistic."""
+    """The integrity counts, shown before any statistic; checks that could not be made (no user id
+    column) are said to be not made, with how to make them, never reported as passed."""
     if integ is None:
         return
-    lines = integ.lines()
-    if not lines:
+    from ui.widgets import md
+    lines, unchecked = integ.lines(), integ.unchecked()
+    if not lines and not unchecked:
         st.caption(_("Assignment checks passed on {n} rows: no repeated users, no user in two arms, no conflicting "
                      "rows, no missing values.").format(n=fmt_int(integ.rows)))
         return
-    from ui.widgets import md
-    body = "\n".join(f"- {md(x)}" for x in lines)
+    if not lines:
+        st.info(_("Assignment checks on {n} rows: no conflicting rows, no missing values.").format(
+            n=fmt_int(integ.rows)) + " " + " ".join(unchecked), icon=":material/person_search:")
+        return
+    body = "\n".join(f"- {md(x)}" for x in lines + unchecked)
     if clean:
         st.warning(_("**Assignment data cleaned**: {removed} of {rows} rows removed (conflicting rows, then each "
                      "user's first exposure kept).").format(removed=fmt_int(integ.removed_rows),
@@ -169,6 +174,15 @@ def integrity_panel(integ, clean: bool) -> None:
     else:
         st.warning(_("**The assignment data has problems; every row is analysed.** Switch on *Remove conflicts* "
                      "to analyse the cleaned data.") + f"\n\n{body}", icon=":material/rule:")
+
+
+def uncleaned_note(run) -> str:
+    """Said inside every verdict while it counts rows that cleaning would remove ('' otherwise)."""
+    if not run.uncleaned:
+        return ""
+    return ("\n\n:material/rule: **" + _("Computed on the uncleaned data.") + "** "
+            + _("The repeated users and conflicting rows listed above are all counted; switch on *Remove conflicts* "
+                "to compute the verdict on the cleaned data."))
 
 
 def horizon_note(exp, control: str, sequential: bool) -> None:
@@ -436,22 +450,50 @@ def mark_set(flag: str):
     return lambda: st.session_state.__setitem__(flag, True)
 
 
-def column_roles(frame: pd.DataFrame, name: str, guess: dict, aggregated: bool) -> dict:
-    """The Columns expander: which column plays which role (pre-filled with the inferred guess)."""
+def columns_key(frame: pd.DataFrame) -> str:
+    """Keys the Columns widgets: the same for every file with the same columns, so choices made for one
+    file carry over to the next one of the same shape (a new name does not reset them)."""
+    import hashlib
+    return hashlib.sha1("\x1f".join(map(str, frame.columns)).encode()).hexdigest()[:10]
+
+
+def _chosen(sig: str):
+    """on_change of a Columns widget: the user chose columns for files of this shape."""
+    def record():
+        st.session_state["ab_columns_chosen"] = sig
+        st.session_state.pop("ab_columns_reset", None)
+    return record
+
+
+def column_roles(frame: pd.DataFrame, guess: dict, aggregated: bool) -> dict:
+    """The Columns expander: which column plays which role (pre-filled with the inferred guess). Keyed
+    by the file's columns: a file with the same columns keeps the choices; one with other columns
+    starts from its own guess, and says so when the user had chosen columns."""
+    sig = columns_key(frame)
+    chosen = st.session_state.get("ab_columns_chosen")
+    if chosen and chosen != sig:
+        st.session_state["ab_columns_reset"] = sig
+        del st.session_state["ab_columns_chosen"]
+    if st.session_state.get("ab_columns_reset") == sig:
+        st.info(_("This file's columns differ from the previous file's, so the columns you chose were not carried "
+                  "over: they were read again from this file's headers. Check them under Columns."),
+                icon=":material/view_column:")
     cols = ["", *map(str, frame.columns)]
     title = _("Columns (aggregated file: one row per variant)") if aggregated else _("Columns")
+    record = _chosen(sig)
     with st.expander(title, icon=":material/view_column:"):
         c = st.columns(4)
         arm_default = guess.get("variant") or cols[1]
         roles = {"variant": c[0].selectbox(_("Arms (variant)"), cols[1:], index=cols[1:].index(arm_default),
-                                           key=f"ab_var_{name}")}
+                                           key=f"ab_var_{sig}", on_change=record)}
         if not aggregated:
             for i, role in enumerate(("converted", "revenue", "cost", "discount", "pre", "user", "time")):
                 roles[role] = c[(i + 1) % 4].selectbox(_(ROLE_LABELS[role]), cols,
                                                        index=cols.index(guess.get(role) or ""),
-                                                       format_func=lambda x: x or _("(none)"), key=f"ab_{role}_{name}")
-            roles["segments"] = tuple(st.multiselect(_("Segment columns"), cols[1:], key=f"ab_segs_{name}",
-                                                     default=[x for x in ("region",) if x in cols]))
+                                                       format_func=lambda x: x or _("(none)"), key=f"ab_{role}_{sig}",
+                                                       on_change=record)
+            roles["segments"] = tuple(st.multiselect(_("Segment columns"), cols[1:], key=f"ab_segs_{sig}",
+                                                     default=[x for x in ("region",) if x in cols], on_change=record))
             roles["guardrails"] = tuple(st.multiselect(_("Guardrail metrics (e.g. returns, unsubscribes)"), cols[1:],
-                                                       key=f"ab_guard_{name}"))
+                                                       key=f"ab_guard_{sig}", on_change=record))
     return roles

@@ -11,6 +11,7 @@ from promo_core.abtest import (
     is_aggregated,
     rate_interval,
 )
+from promo_core.experiment_io import describe_columns
 from promo_core.export import to_json_text
 from promo_core.i18n import _, current_locale, default_currency, fmt_int, fmt_pct, locale_context
 from promo_core.report import report_html
@@ -48,12 +49,22 @@ inferred = None if aggregated else experiment.infer(frame, locale)
 if inferred is not None:
     guess |= {k: v for k, v in {"variant": inferred.arm, "converted": inferred.outcome, "revenue": inferred.revenue,
                                 "user": inferred.user, "time": inferred.time}.items() if v}
-st.caption(md(inferred.describe() if inferred is not None else _("Aggregated file: one row per variant"))
-           + " — " + _("change them under **Columns** below."))
-roles = experiment.column_roles(frame, name, guess, aggregated)
+heading = st.empty()  # the columns in use, written once the control is known
+roles = experiment.column_roles(frame, guess, aggregated)
 arm_chosen = inferred is None or roles["variant"] != inferred.arm or inferred.arm_by_name
 arms = experiment.arm_values(frame, roles["variant"])
+
+
+def columns_line(control: str | None) -> None:
+    """The columns and control in use (as chosen, else as inferred), above the Columns expander."""
+    text = _("Aggregated file: one row per variant") if inferred is None else describe_columns(
+        roles["variant"], len(arms), control, roles["converted"] or inferred.outcome, roles["revenue"],
+        roles["user"], roles["time"])
+    heading.caption(md(text) + " — " + _("change them under **Columns** below."))
+
+
 if not 2 <= len(arms) <= 20:
+    columns_line(None)
     st.error(_("{col} has {n} different values; the arm column of an experiment has 2 to 20. Choose the arm column "
                "under Columns.").format(col=md(roles["variant"]), n=fmt_int(len(arms))), icon=":material/error:")
     st.stop()
@@ -61,6 +72,7 @@ control_guess = experiment.control_guess(tuple(arms))
 c = st.columns(6)
 control = c[0].selectbox(_("Control"), arms, index=arms.index(control_guess) if control_guess in arms else None,
                          key="ab_control", placeholder=_("Choose the control arm"))
+columns_line(control)
 level = c[1].selectbox(_("Confidence"), [0.90, 0.95, 0.99], index=1, key="ab_level",
                        format_func=lambda x: fmt_pct(x, 0),
                        help=_("How sure a result must be before it is called significant (95% is usual)"))
@@ -116,7 +128,7 @@ st.subheader(_("Verdict"))
 seq_by = (run.sequential or {}).get("by_treatment", {})
 for cmp, roi in zip(comps, rois, strict=True):
     seq = SequentialResult(**seq_by[cmp.treatment]["relative"]) if cmp.treatment in seq_by else None
-    st.info(md(verdict(cmp, roi, currency, alpha, seq)), icon=":material/gavel:")
+    st.info(md(verdict(cmp, roi, currency, alpha, seq)) + experiment.uncleaned_note(run), icon=":material/gavel:")
     for note in cmp.notes + roi.notes:
         st.caption(md(note))
 experiment.horizon_note(exp, control, sequential)
@@ -157,7 +169,8 @@ def html_report() -> str:
     """Built when clicked, in the language of the screen that showed the button."""
     with locale_context(locale):
         return report_html(_("A/B test report: {name}").format(name=name), exp, control, comps, rois, srm, figs,
-                           currency, alpha, run.integrity.lines() if run.integrity else [], run.sequential)
+                           currency, alpha, run.integrity.lines() + run.integrity.unchecked() if run.integrity else [],
+                           run.sequential)
 
 
 c = st.columns(2)
