@@ -978,6 +978,10 @@ ASSUMPTION_DICTS: dict[str, tuple[Field, dict[str, str]]] = {
 MAX_PLAN_OFFERS = 1000
 
 
+#: the entries of a dataset id that name the data (a plan file is loaded only on the data it was made for)
+DATASET_IDENTITY = ("name", "users", "from", "to")
+
+
 def plan_from_json(text: str | bytes, dataset: dict, segments: list[str]) -> tuple[list[Offer], Assumptions]:
     """Read and validate a plan file, whole, against the current data and segments.
 
@@ -988,7 +992,9 @@ def plan_from_json(text: str | bytes, dataset: dict, segments: list[str]) -> tup
     if not isinstance(data, dict) or data.get("promoscope_plan") != PLAN_VERSION:
         raise DataError(_("This is not a PromoScope plan file (or it is from another version)"),
                         hint=_("Save the plan again from the planner"))
-    if data.get("dataset") != dataset:
+    def identity(d):   # what names the data; other entries (the currency symbol) may differ
+        return {k: d.get(k) for k in DATASET_IDENTITY} if isinstance(d, dict) else d
+    if identity(data.get("dataset")) != identity(dataset):
         was = data.get("dataset") if isinstance(data.get("dataset"), dict) else {}
         raise DataError(_("The plan was made for another dataset"),
                         where=_("plan: {plan_name} ({plan_users} users); now: {name} ({users} users)").format(

@@ -29,6 +29,16 @@ def test_slider_moves_the_forecast_and_plan_persists():
     at.selectbox(key=f"pl_type_{seg}_{ver}").set_value("percent_off").run()
     before = profit(at)
     kind_key = next(s.key for s in at.slider if s.key.startswith(f"pl_depth_{seg}_percent_off"))
+    # a newly chosen offer starts at a depth that gives something (it started at 0%: contact costs only), in whole
+    # percents
+    depth = at.slider(key=kind_key)
+    assert depth.value == 10.0 and depth.step == 1.0
+    at.selectbox(key=f"pl_type_{seg}_{ver}").set_value("threshold_coupon").run()
+    coupon = {o["segment"]: o for o in at.session_state["plan"]}[seg]   # a tenth of the order, over 1.2 orders
+    assert coupon["depth"] >= 1 and coupon["threshold"] > 5 * coupon["depth"]
+    at.selectbox(key=f"pl_type_{seg}_{ver}").set_value("percent_off").run()
+    before = profit(at)
+    kind_key = next(s.key for s in at.slider if s.key.startswith(f"pl_depth_{seg}_percent_off"))
     at.slider(key=kind_key).set_value(30.0).run()
     assert not at.exception and profit(at) != before
     plan = {o["segment"]: o for o in at.session_state["plan"]}

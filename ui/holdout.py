@@ -112,15 +112,20 @@ def section(offers, segments: pd.DataFrame, fc: pd.DataFrame, base: dict, margin
     m = st.columns(3)
     m[0].metric(_("Customers held out"), fmt_int(total["held_out"]),
                 help=_("{treated} treated; seed {seed}").format(treated=fmt_int(total["treated"]), seed=seed))
-    m[1].metric(_("Profit given up by holding out"), fmt_money(total["holdout_cost"], currency),
+    cost = float(total["holdout_cost"])
+    # a positive cost is profit given up; a negative one (the offer is forecast to lose money) is a loss avoided
+    m[1].metric(_("Profit given up by holding out") if cost >= 0 else _("Loss avoided by holding out"),
+                fmt_money(abs(cost), currency),
                 help=_("Forecast incremental profit per treated customer × customers held out"))
     m[2].metric(_("Smallest detectable lift, all segments"), fmt_pp(total["min_detectable_lift"])
                 if not total["too_small"] else _("none"),
                 help=_("At 80% power and 5% significance (two-sided), from the pooled baseline"))
-    st.caption(_("Reading: with {share} held out, the campaign as a whole can show a conversion lift of {mde} or more; "
-                 "holding them out gives up {cost} of the forecast profit.").format(
-        share=fmt_pct(share, 0), mde=_("nothing measurable") if total["too_small"] else fmt_pp(
-            total["min_detectable_lift"]), cost=fmt_money(total["holdout_cost"], currency)))
+    reading = (_("Reading: with {share} held out, the campaign as a whole can show a conversion lift of {mde} or "
+                 "more; holding them out gives up {cost} of the forecast profit.") if cost >= 0 else
+               _("Reading: with {share} held out, the campaign as a whole can show a conversion lift of {mde} or "
+                 "more; the offer is forecast to lose money, so holding them out avoids {cost} of the loss."))
+    st.caption(reading.format(share=fmt_pct(share, 0), mde=_("nothing measurable") if total["too_small"] else fmt_pp(
+        total["min_detectable_lift"]), cost=fmt_money(abs(cost), currency)))
     if len(small):
         st.warning(_("Too small to measure anything: {segments} (fewer than {n} customers held out, or no "
                      "detectable lift). Raise the holdout share or read these segments together.").format(

@@ -230,7 +230,8 @@ def optimiser_section(base: dict, ev: dict, names: list[str], currency: str) -> 
                                key="pl_budget")
     min_margin = c[1].slider(_("Minimum margin after discount (%)"), 0, 60, 0, key="pl_minmargin") / 100
     tested = c[2].toggle(_("Only offers the A/B test measured"), value=bool(ev), key="pl_tested", disabled=not ev)
-    caps_table = st.data_editor(pd.DataFrame({"segment": names, "cap": [None] * len(names)}), hide_index=True,
+    caps_table = st.data_editor(pd.DataFrame({"segment": names, "cap": pd.Series([float("nan")] * len(names),
+                                                                                   dtype="float64")}), hide_index=True,
                                 key="pl_caps", column_config={
                                     "segment": st.column_config.TextColumn(_("Segment"), disabled=True),
                                     "cap": st.column_config.NumberColumn(
@@ -321,10 +322,17 @@ def _depth_top(kind: str) -> float:
 
 
 def _defaults(kind: str, b: Baseline) -> dict:
-    """Settings a newly chosen mechanic starts from, scaled to the segment's average order."""
-    grid = MECHANICS[kind].grid(Offer, b) if kind in MECHANICS else []
-    pick = grid[-1] if kind == "tiered_discount" and grid else (grid[0] if grid else {})
-    return pick
+    """Settings a newly chosen offer starts from, scaled to the segment's average order (a depth of 0 would show an
+    offer that gives nothing and costs only its contacts)."""
+    if kind in MECHANICS:
+        grid = MECHANICS[kind].grid(Offer, b)
+        return grid[-1] if kind == "tiered_discount" and grid else (grid[0] if grid else {})
+    aov = b.aov if b.aov and b.aov > 0 else 50.0
+    money = float(max(1.0, round(0.1 * aov)))    # a tenth of the average order, in whole units
+    return {"percent_off": {"depth": 10.0}, "bundle": {"depth": 10.0}, "points": {"depth": 2.0},
+            "fixed_coupon": {"depth": money},
+            "threshold_coupon": {"depth": money, "threshold": float(max(5.0, 5 * round(1.2 * aov / 5)))},
+            }.get(kind, {})
 
 
 def offer_controls(o: Offer, seg: str, ver: int, b: Baseline, currency: str) -> Offer:
@@ -338,7 +346,8 @@ def offer_controls(o: Offer, seg: str, ver: int, b: Baseline, currency: str) -> 
     unit, lo, _hi = DEPTH[kind]
     top = min(max(_depth_top(kind), start.depth), _hi) if unit else 1.0  # never clips a loaded plan's depth
     label = _("Depth ({unit})").format(unit=depth_unit(kind, currency)) if unit else _("Depth")
-    depth = c[1].slider(label, float(lo), top, float(min(max(start.depth, lo), top)),
+    step = 1.0 if "%" in unit or top >= 20 else 0.5   # whole percents (0.01 steps were the default)
+    depth = c[1].slider(label, float(lo), top, float(min(max(start.depth, lo), top)), step,
                         key=f"pl_depth_{seg}_{kind}_{ver}", disabled=not unit)
     uses_threshold = kind in ("threshold_coupon", "gift_with_purchase")
     threshold = c[2].number_input(_("Threshold ({currency})").format(currency=currency), 0.0, 10_000_000.0,
