@@ -108,6 +108,38 @@ def daily_activity(events: pd.DataFrame) -> pd.DataFrame:
     return out.loc[:, [c for c in out.columns if c in ("date", "revenue") or out[c].sum() > 0]]
 
 
+#: the share of events at either end of the data that may lie far from the rest before the range is called stretched
+STRAY_SHARE = 0.001
+
+
+def stray_days(daily: pd.DataFrame) -> dict | None:
+    """Whether a few events far from the rest stretch the data's date range (a log of nine days whose first event is
+    two months earlier), from :func:`daily_activity`.
+
+    The core is the days between the first at which more than :data:`STRAY_SHARE` of the events have happened and
+    the last after which more than that share are still to come. Returns ``None`` unless the core covers at most half
+    of the range and the range is at least a week longer; otherwise the core's first and last day, the events outside
+    it, their share, and the range's first and last day."""
+    if daily.empty:
+        return None
+    counts = daily.drop(columns=[c for c in ("date", "revenue") if c in daily]).sum(axis=1).to_numpy(dtype=float)
+    total = counts.sum()
+    if total <= 0:
+        return None
+    dates = pd.to_datetime(daily["date"]).to_numpy()
+    ahead, behind = np.cumsum(counts), np.cumsum(counts[::-1])[::-1]
+    lo = int(np.argmax(ahead > STRAY_SHARE * total))
+    hi = len(counts) - 1 - int(np.argmax(behind[::-1] > STRAY_SHARE * total))
+    full, core = len(counts), hi - lo + 1
+    if core > 0.5 * full or full - core < 7:
+        return None
+    outside = float(counts[:lo].sum() + counts[hi + 1:].sum())
+    seen = np.flatnonzero(counts > 0)
+    return {"core_first": pd.Timestamp(dates[lo]), "core_last": pd.Timestamp(dates[hi]), "outside": int(outside),
+            "share_inside": 1 - outside / total, "first": pd.Timestamp(dates[seen[0]]),
+            "last": pd.Timestamp(dates[seen[-1]])}
+
+
 def funnel(events: pd.DataFrame) -> pd.DataFrame:
     """Users reaching each stage of view -> cart -> purchase.
 

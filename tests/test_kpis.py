@@ -58,3 +58,22 @@ def test_orders_without_order_id_are_user_days():
 def test_funnel_empty_without_views():
     text = "user,time,price\na,2024-01-01 10:00,1\n"
     assert funnel(load_dataset(text.encode(), "n.csv").events).empty
+
+
+def test_stray_days_by_hand():
+    """Ten busy days and three lone events weeks earlier: the core, the count outside and its share."""
+    import pandas as pd
+
+    from promo_core.kpis import stray_days
+    dates = pd.date_range("2024-01-01", "2024-03-10", freq="D")
+    view = pd.Series(0, index=dates)
+    view[pd.Timestamp("2024-01-01")] = 1
+    view[pd.Timestamp("2024-01-20")] = 2
+    view[pd.date_range("2024-03-01", "2024-03-10")] = 1000
+    daily = pd.DataFrame({"date": dates, "revenue": 0.0, "view": view.to_numpy()})
+    s = stray_days(daily)
+    assert (s["core_first"], s["core_last"]) == (pd.Timestamp("2024-03-01"), pd.Timestamp("2024-03-10"))
+    assert s["outside"] == 3 and s["share_inside"] == 10_000 / 10_003 and s["first"] == pd.Timestamp("2024-01-01")
+    # spread evenly, or stray events that are not few: nothing to say
+    assert stray_days(daily.assign(view=5)) is None
+    assert stray_days(daily.assign(view=view.where(view > 0, 30).to_numpy())) is None

@@ -46,3 +46,27 @@ def test_taobao_recommendations_are_shown_untested_when_too_few_customers_come_b
     assert any("could not be checked" in w.value and "came back after" in w.value for w in at.warning)
     assert not any(m.label.startswith("Hit rate") for m in at.metric)
     assert at.selectbox(key="rec_item").options and len(at.dataframe) >= 2
+
+
+@pytest.mark.realdata
+def test_a_few_stray_events_stretching_the_date_range_are_pointed_out():
+    """Taobao: 84,468 events in ten days, and seven earlier ones back to 11 Sept 2017 stretch the range to 84 days."""
+    from promo_core.kpis import daily_activity, stray_days
+    ds = load_dataset(need(TAOBAO))
+    s = stray_days(daily_activity(ds.events))
+    assert s["outside"] == 7 and s["first"] == s["first"].normalize() == pd_ts("2017-09-11")
+    assert (s["core_first"], s["core_last"]) == (pd_ts("2017-11-24"), pd_ts("2017-12-03"))
+    retail = load_dataset(need(ONLINE_RETAIL))
+    assert stray_days(daily_activity(retail.events)) is None   # a year of trading: nothing to say
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
+    full_error_details()
+    at.session_state["dataset"], at.session_state["dataset_key"] = ds, "real-taobao-stray"
+    at.run()
+    at.switch_page("views/data.py").run()
+    warned = " ".join(w.value for w in at.warning)
+    assert "7 events lie outside those days" in warned, warned
+
+
+def pd_ts(text):
+    import pandas as pd
+    return pd.Timestamp(text)

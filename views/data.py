@@ -3,8 +3,9 @@
 import streamlit as st
 
 from promo_core import charts
-from promo_core.i18n import _, fmt_int, fmt_money, fmt_pct
+from promo_core.i18n import _, fmt_date, fmt_int, fmt_money, fmt_pct
 from promo_core.io import FORMATS, excel_sheets
+from promo_core.kpis import stray_days
 from promo_core.schema import DataError
 from ui import state
 from ui.mapping import accept_candidate, inferred, mapping_editor
@@ -70,6 +71,15 @@ st.subheader(_("Dataset in use: {name}").format(name=md(ds.name)))
 kpi_tiles(kpis, currency)
 if not daily.empty:
     st.plotly_chart(charts.fig_daily_activity(daily, currency), key="daily")
+    stray = stray_days(daily)
+    if stray:   # a few events far from the rest stretch the date range every time-based page uses
+        st.warning(md(_("The dates run from {first} to {last}, but {share} of the events fall between {lo} and {hi}; "
+                        "{n} events lie outside those days. Time spans measured on other pages (lifetime value, the "
+                        "planner's windows, propensity) start at {first}: if those events are errors, remove them "
+                        "from the file and load it again.").format(
+            first=fmt_date(stray["first"]), last=fmt_date(stray["last"]), share=fmt_pct(stray["share_inside"], 2),
+            lo=fmt_date(stray["core_first"]), hi=fmt_date(stray["core_last"]), n=fmt_int(stray["outside"]))),
+            icon=":material/date_range:")
 left, right = st.columns(2)
 if not funnel.empty:
     left.plotly_chart(charts.fig_funnel(funnel), key="funnel")
