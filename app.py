@@ -42,8 +42,12 @@ with st.sidebar:
     st.subheader(_("Dataset in use"))
     st.text(ds.name)
     badge = ds.badge()
-    st.markdown(_("**{rows}** rows · **{users}** users").format(rows=fmt_int(badge["rows"]),
-                                                                  users=fmt_int(badge["users"])))
+    if badge.get("baskets") is not None:  # a basket file: its rows are the items of the baskets (lines)
+        st.markdown(_("**{baskets}** baskets · **{items}** items").format(baskets=fmt_int(badge["baskets"]),
+                                                                          items=fmt_int(badge["rows"])))
+    else:
+        st.markdown(_("**{rows}** rows · **{users}** users").format(rows=fmt_int(badge["rows"]),
+                                                                      users=fmt_int(badge["users"])))
     if badge["from"]:
         st.caption(md(_("{start} to {end}").format(start=fmt_date(badge["from"]), end=fmt_date(badge["to"]))))
     if state.dataset_key() != "sample" and st.button(_("Use sample data"), icon=":material/restart_alt:"):

@@ -133,25 +133,41 @@ def fig_size_vs_revenue(profile: pd.DataFrame) -> go.Figure:
     return fig
 
 
-def fig_rf_heatmap(grid: pd.DataFrame) -> go.Figure:
-    """Users per recency x frequency score, labelled with the RFM segment of each cell."""
-    z = grid.pivot(index="f_score", columns="r_score", values="users")
-    seg = grid.pivot(index="f_score", columns="r_score", values="rfm_segment").fillna("")
+def _wrap_label(label: str, width: int = 11) -> str:
+    """A cell label on short lines: on word boundaries for words (never mid-word: a single long
+    word stays whole), every 4 characters for Chinese (which has no spaces and may break anywhere)."""
     import textwrap
 
+    if any("\u2e80" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff" for ch in label):
+        return "<br>".join(label[i:i + 4] for i in range(0, len(label), 4))
+    return "<br>".join(textwrap.wrap(label, width, break_long_words=False, break_on_hyphens=False))
+
+
+def fig_rf_heatmap(grid: pd.DataFrame) -> go.Figure:
+    """Users per recency x frequency score. Each cell is named after the RFM group holding most of
+    its users and shows all the users in the cell (so the cells add up to every scored buyer); the
+    hover lists every group in the cell when it holds more than one."""
+    z = grid.pivot(index="f_score", columns="r_score", values="users")
+    seg = grid.pivot(index="f_score", columns="r_score", values="rfm_segment").fillna("")
+    mix = grid.set_index(["f_score", "r_score"])["mix"] if "mix" in grid else None
+
     def cell(name: str) -> str:  # long group names on two lines, so neighbouring cells do not overlap
-        if not name:
+        return _wrap_label(_(name)) if name else ""
+
+    def hover(f, r) -> str:
+        parts = mix.get((f, r), ()) if mix is not None else ()
+        if len(parts) < 2:
             return ""
-        label = _(name)
-        if " " in label:
-            return "<br>".join(textwrap.wrap(label, 11))
-        return "<br>".join(label[i:i + 4] for i in range(0, len(label), 4))  # Chinese: 4 characters a line
+        return "<br>" + "<br>".join(_("{group}: {users}").format(group=_(name), users=f"{int(n):,}")
+                                    for name, n in parts)
+
     text = [[f"{cell(seg.iloc[i, j])}<br>{int(z.iloc[i, j]):,}" for j in range(z.shape[1])]
             for i in range(z.shape[0])]
+    custom = [[hover(z.index[i], z.columns[j]) for j in range(z.shape[1])] for i in range(z.shape[0])]
     fig = go.Figure(go.Heatmap(z=z.to_numpy(), x=[str(c) for c in z.columns], y=[str(r) for r in z.index],
                                text=text, texttemplate="%{text}", textfont=dict(size=12), colorscale="Blues",
-                               colorbar=dict(title=_("Users")),
-                               hovertemplate=_("R %{x}, F %{y}: %{z:,} users") + "<extra></extra>"))
+                               customdata=custom, colorbar=dict(title=_("Users")),
+                               hovertemplate=_("R %{x}, F %{y}: %{z:,} users") + "%{customdata}<extra></extra>"))
     fig.update_xaxes(title_text=_("Recency score (5 = bought most recently)"), tickfont=dict(size=14))
     fig.update_yaxes(title_text=_("Frequency score (5 = most orders)"), tickfont=dict(size=14))
     return _layout(fig, _("Customers by recency and frequency"), height=520)

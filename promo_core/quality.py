@@ -88,6 +88,10 @@ class QualityReport:
     mapping_used: tuple[dict, ...] = ()   # one entry per mapped column: source, confidence, reason
     checks: tuple[Check, ...] = ()
     discounts: dict = field(default_factory=dict)   # discount source -> total amount off (kept purchases)
+    #: basket files only (None for rows of events): baskets read (non-empty lines of the file) and kept. There
+    #: ``rows_read``/``rows_kept`` count items: each line is split into one row per distinct item of the basket
+    baskets_read: int | None = None
+    baskets_kept: int | None = None
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -160,7 +164,8 @@ class Dataset:
     def badge(self) -> dict:
         r = self.report
         return {"name": self.name, "rows": r.rows_kept, "users": r.users,
-                "from": r.first_event, "to": r.last_event}
+                "from": r.first_event, "to": r.last_event, "kind": self.kind,
+                "baskets": r.baskets_kept if self.kind == "baskets" else None}
 
 
 def load_dataset(source: bytes | str | Path, name: str | None = None, *, fmt: Format = "auto",
@@ -249,9 +254,9 @@ def clean_events(raw: RawTable, mapping: Mapping[str, str] | None = None, *,
 
     # --- facts about the file as it came
     duplicated = f.duplicated().to_numpy()
-    facts: dict[str, int] = {"rows": n, "exact_duplicate_rows": int(duplicated.sum()),
-                             "rows_without_user_id": int(user.isna().sum()),
-                             "rows_with_user_id": int(user.notna().sum())}
+    facts: dict[str, int] = {"baskets": int(f["basket_id"].nunique())} if baskets else {}
+    facts |= {"rows": n, "exact_duplicate_rows": int(duplicated.sum()),
+              "rows_without_user_id": int(user.isna().sum()), "rows_with_user_id": int(user.notna().sum())}
     cancelled = np.zeros(n, dtype=bool)
     if order is not None:
         facts["distinct_orders"] = int(order.nunique())
@@ -339,6 +344,8 @@ def clean_events(raw: RawTable, mapping: Mapping[str, str] | None = None, *,
         notes.append(Msg(N_("Invoices starting with 'C' are cancellations: their rows were left out of purchases and kept "
                             "as returns of the customer (net value)")))
     report = _report(raw, mapping, facts, steps, events, tuple(extras), tuple(notes))
+    if baskets:  # a row is one item of a basket: say how many baskets (lines) were read and kept
+        report = replace(report, baskets_read=facts["baskets"], baskets_kept=int(events["user_id"].nunique()))
     report = replace(report, mapping_used=mapping_reasons(mapping, inference), checks=tuple(checks),
                      discounts=discount_breakdown(events).set_index("source")["amount"].round(2).to_dict()
                      if disc is not None else {})

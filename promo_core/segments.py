@@ -486,12 +486,28 @@ def rfm(profiles: pd.DataFrame, rules: pd.DataFrame = RFM_RULES) -> pd.DataFrame
 
 def rf_grid(scores: pd.DataFrame, profiles: pd.DataFrame) -> pd.DataFrame:
     """Users and mean revenue per R x F cell (for the heat map). Columns: r_score, f_score,
-    users, mean_monetary, rfm_segment."""
-    b = scores.dropna(subset=["r_score"]).merge(profiles[["user_id", "monetary"]], on="user_id")
-    g = b.groupby(["r_score", "f_score"]).agg(users=("user_id", "size"), mean_monetary=("monetary", "mean"),
-                                              rfm_segment=("rfm_segment", "first"))
+    users (every scored buyer in the cell), mean_monetary, rfm_segment (the group holding most of
+    the cell's users), segment_users (how many of them) and mix (every group in the cell with its
+    users, largest first, as (group, users) pairs).
+
+    A cell usually holds one group, but buyers who returned (nearly) everything keep their own
+    group whatever R and F say, so a cell can mix two; the label is the majority, never the first
+    row, and ``users`` summed over the grid is the number of scored buyers."""
+    b = scores.dropna(subset=["r_score", "f_score"]).merge(profiles[["user_id", "monetary"]], on="user_id",
+                                                             how="left")
+    g = b.groupby(["r_score", "f_score"]).agg(users=("user_id", "size"), mean_monetary=("monetary", "mean"))
+    per = (b.groupby(["r_score", "f_score", "rfm_segment"]).size().rename("n").reset_index()
+           .sort_values(["r_score", "f_score", "n", "rfm_segment"], ascending=[True, True, False, True]))
+    g["rfm_segment"] = per.groupby(["r_score", "f_score"])["rfm_segment"].first()
+    g["segment_users"] = per.groupby(["r_score", "f_score"])["n"].first()
+    g["mix"] = per.groupby(["r_score", "f_score"]).apply(
+        lambda d: tuple(zip(d["rfm_segment"], d["n"].astype(int), strict=True)), include_groups=False)
     full = pd.MultiIndex.from_product([range(1, 6), range(1, 6)], names=["r_score", "f_score"])
-    return g.reindex(full).fillna({"users": 0}).reset_index()
+    out = g.reindex(full).fillna({"users": 0, "segment_users": 0}).reset_index()
+    out["users"] = out["users"].astype("int64")
+    out["segment_users"] = out["segment_users"].astype("int64")
+    out["mix"] = [m if isinstance(m, tuple) else () for m in out["mix"]]
+    return out
 
 
 # ---------------------------------------------------------------- lifecycle stages

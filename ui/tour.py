@@ -45,8 +45,12 @@ def tour(ds: Dataset, kpis: Kpis, currency: str) -> None:
     with st.expander(_("Guided tour: what each page answers"), icon=":material/tour:",
                      key="tour"):
         badge = ds.badge()
-        facts = _("{rows} rows about {users} customers").format(rows=fmt_int(badge["rows"]),
-                                                                users=fmt_int(badge["users"]))
+        if badge.get("baskets") is not None:  # a basket file: one basket per line, a row per item
+            facts = _("{baskets} baskets holding {items} items").format(baskets=fmt_int(badge["baskets"]),
+                                                                        items=fmt_int(badge["rows"]))
+        else:
+            facts = _("{rows} rows about {users} customers").format(rows=fmt_int(badge["rows"]),
+                                                                    users=fmt_int(badge["users"]))
         if badge["from"]:
             facts += _(", from {start} to {end}").format(start=fmt_date(badge["from"]), end=fmt_date(badge["to"]))
         if kpis.revenue is not None:

@@ -109,6 +109,14 @@ FACTS = {
 #: how the file was read (``QualityReport.file``), in words
 _CONTAINERS = {"plain": N_("plain"), "gzip": N_("gzip"), "excel": N_("Excel"), "parquet": N_("Parquet"),
                "zip": N_("zip")}
+#: the facts shown for a basket file, where a row is one item of one basket (the other facts are about ids and
+#: times a basket file does not have; they stay in the JSON report)
+BASKET_FACTS = {
+    "baskets": N_("Baskets in the file (lines)"),
+    "rows": N_("Items in the baskets (one row each)"),
+    "distinct_items": N_("Distinct items"),
+    "exact_duplicate_rows": N_("Exact duplicate rows"),
+}
 _KINDS = {"events": N_("rows of events"), "baskets": N_("one basket per line")}
 SEVERITY = {"warning": N_("warning"), "info": N_("note")}
 
@@ -123,10 +131,21 @@ def removed_delta(removed: int) -> dict:
 def quality_report(report: QualityReport) -> None:
     f = report.file
     c = st.columns(4)
-    metric(c[0], _("Rows read"), report.rows_read)
-    metric(c[1], _("Rows kept"), report.rows_kept, **removed_delta(report.rows_read - report.rows_kept))
-    metric(c[2], _("Users"), report.users)
-    metric(c[3], _("Orders"), report.orders)
+    baskets = f.get("kind") == "baskets" and report.baskets_read is not None
+    if baskets:  # one basket per line, split into a row per item: count baskets and items, never "rows"
+        kept = report.baskets_kept if report.baskets_kept is not None else report.users
+        metric(c[0], _("Baskets read"), report.baskets_read,
+               help=_("Lines in the file, one basket each (empty lines are skipped)"))
+        metric(c[1], _("Baskets kept"), kept, **removed_delta(report.baskets_read - kept))
+        metric(c[2], _("Items read"), report.rows_read,
+               help=_("Items over all baskets: each line is split into one row per item (an item repeated on a "
+                      "line counts once)"))
+        metric(c[3], _("Items kept"), report.rows_kept, **removed_delta(report.rows_read - report.rows_kept))
+    else:
+        metric(c[0], _("Rows read"), report.rows_read)
+        metric(c[1], _("Rows kept"), report.rows_kept, **removed_delta(report.rows_read - report.rows_kept))
+        metric(c[2], _("Users"), report.users)
+        metric(c[3], _("Orders"), report.orders)
     na = _("n/a")
     container = f.get("container")
     st.caption(md(_("Read as: {container} {kind}, encoding {encoding}, delimiter {delimiter}, header {header}, "
@@ -140,9 +159,17 @@ def quality_report(report: QualityReport) -> None:
     show(steps, {"step": (_("Cleaning step"), "text"), "rows removed": (_("Rows removed"), "int"),
                  "share of rows read (%)": (_("Share of rows read"), "pct_points"),
                  "example file lines": (_("Example file lines"), "text")}, key=None, width="stretch")
+    if baskets:
+        st.caption(_("In a basket file a row is one item of one basket, so rows removed are items."))
     left, right = st.columns(2)
-    facts = pd.DataFrame({"fact": [_(FACTS[k]) if k in FACTS else k.replace("_", " ") for k in report.facts],
-                          "count": list(report.facts.values())})
+    if baskets:
+        shown_facts = {k: report.facts[k] for k in BASKET_FACTS if k in report.facts
+                       and (k != "exact_duplicate_rows" or report.facts[k])}
+        labels = BASKET_FACTS
+    else:
+        shown_facts, labels = report.facts, FACTS
+    facts = pd.DataFrame({"fact": [_(labels[k]) if k in labels else k.replace("_", " ") for k in shown_facts],
+                          "count": list(shown_facts.values())})
     with left:
         show(facts, {"fact": (_("About the file as uploaded"), "text"), "count": (_("Count"), "int")}, width="stretch")
     summary = {_("First event"): fmt_date(report.first_event) if report.first_event else _("no times (basket file)"),

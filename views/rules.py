@@ -9,7 +9,9 @@ from promo_core.rules import (
     ALGORITHMS,
     DEFAULT_ALGORITHM,
     engine,
+    extra_baskets_low,
     filter_rules,
+    headline_rule,
     rules_contract,
     rules_for_display,
 )
@@ -134,10 +136,16 @@ for note in result.notes:
 if rules.empty:
     st.stop()
 shown = rules_for_display(rules)
-top = shown.iloc[0]
-st.caption(md(_("Reading: the strongest rule says customers who buy {a} are {lift} times likelier than others to buy "
-                "{b} ({conf} of their baskets).").format(a=top["antecedents"], lift=fmt_num(top["lift"], 2),
-                                                         b=top["consequents"], conf=fmt_pct(top["confidence"], 0))))
+best = headline_rule(rules, b.n)
+top = shown.iloc[best]
+gain = extra_baskets_low(rules.iloc[[best]], b.n)[0]
+st.caption(md(_("Reading: customers who buy {a} are {lift} times likelier than others to buy {b} ({conf} of their "
+                "baskets; {n} baskets hold both).").format(
+    a=top["antecedents"], lift=fmt_num(top["lift"], 2), b=top["consequents"], conf=fmt_pct(top["confidence"], 0),
+    n=fmt_int(top["n_baskets"]))
+    + " " + _("Why this rule: of the rules shown it adds the most baskets with the offer beyond chance ({extra}, "
+              "counted at the cautious end of its 95% range); the table sorts by lift, where rare rules with a "
+              "perfect score come first.").format(extra=fmt_int(max(int(gain), 0)))))
 with st.expander(_("How is this computed?"), icon=":material/functions:"):
     st.markdown(_("- **Support**: share of all baskets that hold every item of the rule.\n"
                   "- **Confidence**: of the baskets with the bought items, the share that also hold the offer.\n"

@@ -61,7 +61,15 @@ with rfm_tab:
             st.success(_("Every R × F cell lands in exactly one group."), icon=":material/check:")
     scores = analysis.rfm_scores(key, ds, analysis.rfm_rules_json())
     left, right = st.columns([3, 2])  # the heat map needs the room for its cell labels
-    left.plotly_chart(charts.fig_rf_heatmap(rf_grid(scores, profiles)), key="rf_heat")
+    grid = rf_grid(scores, profiles)
+    left.plotly_chart(charts.fig_rf_heatmap(grid), key="rf_heat")
+    mixed = int((grid["users"] - grid["segment_users"]).sum())
+    left.caption(md(_("Each cell is named after the group holding most of its customers and counts every customer "
+                      "in it; the cells add up to the {total} scored buyers.").format(
+        total=fmt_int(grid["users"].sum()))
+        + ("" if not mixed else " " + _("{n} customers sit in a cell named after another group (buyers who "
+                                        "returned (nearly) everything form a group of their own whatever their "
+                                        "scores); hover a cell for its mix, the bars count every group.").format(n=fmt_int(mixed)))))
     right.plotly_chart(charts.fig_counts(_counts(scores["rfm_segment"], "group"), "group",
                                          title=_("Customers per RFM group")), key="rfm_counts")
     st.caption(md(_("Reading: {champions} Champions bought recently and often; {slipping} good customers are "
