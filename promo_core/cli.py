@@ -421,6 +421,7 @@ def _add_plan_parser(sub) -> None:
                                    "baselines. Writes one object per segment and a total to --out (JSON); a summary "
                                    "goes to stdout.")
     _input_args(p)
+    _engine_args(p)
     p.add_argument("--segmentation", required=True, choices=["clusters", "rfm", "lifecycle"],
                    help="clusters (K-means, k chosen by silhouette), rfm (value groups) or lifecycle (stages)")
     p.add_argument("--plan", dest="plan_file", metavar="PLAN", help="plan file (.json) saved by the planner page")
@@ -448,7 +449,6 @@ def _plan(args: argparse.Namespace) -> int:
 
     from .abtest import load_experiment
     from .export import to_json_text
-    from .features import customer_profiles
     from .i18n import _
     from .io import read_table
     from .promotions import (
@@ -462,7 +462,7 @@ def _plan(args: argparse.Namespace) -> int:
         plan_from_json,
         segmenter,
     )
-    from .segments import cluster, lifecycle, rfm
+    from .segments import cluster, rfm
     if args.plan_file and args.optimise:
         raise DataError(_("--plan and --optimise both choose the offers"), hint=_("Give one of them"))
     if args.optimise and args.budget is None:
@@ -470,8 +470,8 @@ def _plan(args: argparse.Namespace) -> int:
     if not 1 <= args.windows <= 52:
         raise DataError(_("--windows must be 1 to 52; got {n}").format(n=args.windows), hint=_("Try 4"))
     _check_campaign_args(args)
-    ds = load_input(args)
-    profiles = customer_profiles(ds)
+    ds = _dataset(args)
+    profiles = _profiles(ds)
     if args.segmentation == "clusters":
         c = cluster(profiles)
         segments = pd.DataFrame({"user_id": profiles["user_id"], "segment": c.named_labels()})
@@ -479,7 +479,7 @@ def _plan(args: argparse.Namespace) -> int:
         s = rfm(profiles)
         segments = s[["user_id"]].assign(segment=s["rfm_segment"])
     else:
-        segments = lifecycle(ds.events).rename(columns={"lifecycle": "segment"})
+        segments = _stages(ds).rename(columns={"lifecycle": "segment"})
     names = sorted(segments["segment"].astype(str).unique())
     a = replace(Assumptions(), margin=args.margin, horizon_days=args.horizon)
     plan, source = [Offer(s) for s in names], "no offers"
@@ -509,8 +509,12 @@ def _plan(args: argparse.Namespace) -> int:
         ev.update(evidence(users, segments, control, a.margin))
         controls.append(users[users["variant"] == control][["user_id", "converted"]])
     ev.update(_readout_evidence(args, a.margin))
-    seg_at = segmenter(args.segmentation, ds.events, returns=ds.returns, nonproduct=ds.nonproduct)
-    base = baselines(ds.events, segments, a.horizon_days, pd.concat(controls) if controls else None,
+    if ds.in_engine:   # the planner's inputs computed in the engine: orders, first-seen times, earlier labels
+        seg_at, history = ds.segmenter(args.segmentation), ds.history()
+    else:
+        seg_at = segmenter(args.segmentation, ds.events, returns=ds.returns, nonproduct=ds.nonproduct)
+        history = ds.events
+    base = baselines(history, segments, a.horizon_days, pd.concat(controls) if controls else None,
                      windows=args.windows, segment_at=seg_at, same_period_last_year=args.same_period_last_year,
                      nonproduct=ds.nonproduct)
     opt = None
@@ -873,6 +877,7 @@ def _add_clv_parser(sub) -> None:
                                      "the segment under --segmentation. --holdout-from DATE also fits on the purchases "
                                      "before DATE and compares its forecast of the rest with what happened."))
     _input_args(p)
+    _engine_args(p)
     p.add_argument("--out", required=True, help=_("CSV file to write, one row per buyer"))
     p.add_argument("--horizon", type=int, default=HORIZON_MONTHS,
                    help=_("months of future value counted ({lo} to {hi}; default {d})").format(
@@ -894,20 +899,21 @@ def _clv(args: argparse.Namespace) -> int:
 
     from . import clv
     from .export import to_csv_bytes, to_json_text
-    from .features import customer_profiles
     from .i18n import _, fmt_int, fmt_money, fmt_num, fmt_pct
-    from .segments import lifecycle, rfm
+    from .segments import rfm
     if args.holdout_out and not args.holdout_from:
         raise DataError(_("--holdout-out needs --holdout-from"), hint=_("Add --holdout-from auto or a date"))
-    ds = load_input(args)
-    model = clv.fit_dataset(ds.events, returns=ds.returns, nonproduct=ds.nonproduct)
+    ds = _dataset(args)
+    # what the models read: one row per customer and day (computed in the engine for an engine dataset)
+    days = ds.purchase_days() if ds.in_engine else clv.purchase_days(ds.events, ds.returns, ds.nonproduct)
+    model = clv.fit_dataset(days)
     customers = clv.predict_clv(model, None, args.horizon, args.discount_rate)
     seg = None
     if args.segmentation == "rfm":
-        s = rfm(customer_profiles(ds))
+        s = rfm(_profiles(ds))
         seg = s[["user_id"]].assign(segment=s["rfm_segment"])
     elif args.segmentation == "lifecycle":
-        seg = lifecycle(ds.events).rename(columns={"lifecycle": "segment"})[["user_id", "segment"]]
+        seg = _stages(ds).rename(columns={"lifecycle": "segment"})[["user_id", "segment"]]
     out = customers
     if seg is not None:
         out = customers.merge(seg.assign(user_id=seg["user_id"].astype(str)), on="user_id", how="left")
@@ -935,7 +941,7 @@ def _clv(args: argparse.Namespace) -> int:
         except ValueError:
             raise DataError(_("--holdout-from {value!r} is not a date").format(value=args.holdout_from),
                             hint=_("Write it as YYYY-MM-DD, or 'auto'")) from None
-        h = clv.holdout_check(ds.events, cutoff, returns=ds.returns, nonproduct=ds.nonproduct)
+        h = clv.holdout_check(days, cutoff)
         if h.ok:
             print(_("Hold-out check: fitted on purchases before {cut}, predicted the next {days} days for {n} "
                     "customers: purchase days {pred} predicted, {actual} actual ({err}); revenue {prev} predicted, "
@@ -1049,14 +1055,38 @@ def _validate_engine(args: argparse.Namespace) -> int:
 
 
 def _segment_engine(args: argparse.Namespace) -> int:
-    from . import engines
-    from .i18n import _
-    if args.propensity:
-        raise DataError(_("--propensity needs the events in memory"),
-                        hint=_("Use --engine pandas with --propensity"))
+    from .propensity import fit_propensity
+    ds = _dataset(args)
+    scores = fit_propensity(ds.event_history(), args.propensity).scores if args.propensity else None
+    return _segment_and_write(args, ds.profiles(), lambda: _stages(ds), scores)
+
+
+def _dataset(args: argparse.Namespace):
+    """INPUT (or --source/--table) as a dataset: read into memory by the pandas core, or kept in the engine, where an
+    :class:`promo_core.engines.dataset.EngineDataset` answers the per-user questions (profiles, lifecycle, the
+    planner's history, purchase days, the propensity model's inputs) in DuckDB or Spark."""
+    if _engine_name(args) == "pandas":
+        return load_input(args)
+    from .engines.dataset import EngineDataset
     data = _engine_data(args)
-    profiles = engines.profiles(data)
-    return _segment_and_write(args, profiles, lambda: engines.lifecycle(data), None)
+    name = args.table if args.source else (Path(str(args.input).rstrip("/")).name or str(args.input))
+    return EngineDataset(data, name)
+
+
+def _stages(ds):
+    """Lifecycle stages of every user, in the engine for an engine dataset."""
+    if ds.in_engine:
+        from .engines.relational import lifecycle as in_engine
+        return ds.run(in_engine)
+    from .segments import lifecycle
+    return lifecycle(ds.events)
+
+
+def _profiles(ds):
+    if ds.in_engine:
+        return ds.profiles()
+    from .features import customer_profiles
+    return customer_profiles(ds)
 
 
 def _rules_engine(args: argparse.Namespace) -> int:

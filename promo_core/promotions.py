@@ -305,8 +305,15 @@ def _orders(events: pd.DataFrame, nonproduct: tuple[str, ...] = ()) -> pd.DataFr
     orders = pd.DataFrame({"user_id": buys["user_id"].astype(str).to_numpy(), "key": order_keys(buys).to_numpy(),
                            "t": buys["timestamp"].to_numpy(), "v": gross.to_numpy(),
                            "n": units.where(product, 0.0).to_numpy(dtype=float)})
-    return orders.groupby(["user_id", "key"], sort=False).agg(t=("t", "min"), v=("v", "sum"),
-                                                              n=("n", "sum")).reset_index()
+    out = orders.groupby(["user_id", "key"], sort=False).agg(t=("t", "min"), v=("v", "sum"), n=("n", "sum")).reset_index()
+    # an order of 1.25 × 160 must meet a 200 threshold whatever order its lines were summed in (an engine's): values
+    # are rounded to a millionth of the currency unit
+    out["v"] = out["v"].round(ORDER_VALUE_DECIMALS)
+    return out
+
+
+#: order values are rounded to this many decimals (see :func:`_orders`)
+ORDER_VALUE_DECIMALS = 6
 
 
 @dataclass(frozen=True)

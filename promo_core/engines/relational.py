@@ -427,6 +427,8 @@ def order_table(events, nonproduct: tuple[str, ...] = ()) -> pd.DataFrame:
     frame = normalise(agg.to_pandas()).rename(columns={"_key": "key"})
     frame["key"] = frame["key"].astype(str)
     frame[["v", "n"]] = frame[["v", "n"]].fillna(0.0)
+    from ..promotions import ORDER_VALUE_DECIMALS
+    frame["v"] = frame["v"].round(ORDER_VALUE_DECIMALS)   # as promo_core.promotions._orders: thresholds compare alike
     return frame[["user_id", "key", "t", "v", "n"]]
 
 
