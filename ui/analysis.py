@@ -162,7 +162,8 @@ def user_table(ds: Dataset) -> pd.DataFrame:
     found = current_clustering(ds)
     prop_model, horizon = st.session_state.get("propensity_args", ("logistic", 30))
     scores = None
-    # an engine dataset's propensity model needs every event row in memory: only once the Value page fitted it
+    # an engine dataset's propensity model takes two passes over every row in the engine: only once the Value page
+    # fitted it (the Segments page's first render stays fast)
     if not ds.in_engine or "propensity_args" in st.session_state:
         try:
             scores = propensity(key, ds, prop_model, horizon).scores
