@@ -63,9 +63,17 @@ def fit(pairs: pd.DataFrame) -> Model:
     return Model(users, items, m, sim, np.asarray(m.sum(axis=0)).ravel())
 
 
-def fit_model(events: pd.DataFrame, nonproduct: tuple[str, ...] = ()) -> Model:
-    """A model from canonical events; ``nonproduct`` items (postage, fees, ...) are left out."""
-    return fit(_purchases(events, nonproduct))
+def purchase_pairs(events: pd.DataFrame, nonproduct: tuple[str, ...] = ()) -> pd.DataFrame:
+    """One row per product purchase line: user_id, item (its label), timestamp, order. What :func:`fit_model` and
+    :func:`hold_out` read; an engine computes the same table (:func:`promo_core.engines.relational.purchase_pairs`)."""
+    return _purchases(events, nonproduct)
+
+
+def fit_model(events: pd.DataFrame | None, nonproduct: tuple[str, ...] = (), *,
+              pairs: pd.DataFrame | None = None) -> Model:
+    """A model from canonical events (or their :func:`purchase_pairs`); ``nonproduct`` items (postage, fees, ...)
+    are left out."""
+    return fit(_purchases(events, nonproduct) if pairs is None else pairs)
 
 
 def _top(scores: np.ndarray, owned: np.ndarray, n: int) -> np.ndarray:
@@ -182,8 +190,8 @@ def _score(model: Model, targets: pd.DataFrame, n: int) -> tuple[int, int]:
     return int(hit), int(pop_hits)
 
 
-def hold_out(events: pd.DataFrame, n: int = 10, nonproduct: tuple[str, ...] = (),
-             cutoff: pd.Timestamp | None = None) -> HoldOut:
+def hold_out(events: pd.DataFrame | None, n: int = 10, nonproduct: tuple[str, ...] = (),
+             cutoff: pd.Timestamp | None = None, *, pairs: pd.DataFrame | None = None) -> HoldOut:
     """Hit rate@n of the recommendations against the popularity baseline on the same split.
 
     With times: learn from purchases before ``cutoff`` (default: the time by which 80% of the
@@ -191,10 +199,11 @@ def hold_out(events: pd.DataFrame, n: int = 10, nonproduct: tuple[str, ...] = ()
     it with at least one item new to them, the test set is the new items of that next order. Both the
     model and the popularity baseline (the n best sellers before the cutoff the customer does not
     have) are learned on the training part only, so neither sees the basket it is tested on.
-    Without times (basket files): hide each customer's last new item instead.
+    Without times (basket files): hide each customer's last new item instead. ``pairs`` (an engine's
+    :func:`purchase_pairs`) replace the events.
     """
     from statsmodels.stats.proportion import proportion_confint
-    pairs = _purchases(events, nonproduct)
+    pairs = _purchases(events, nonproduct) if pairs is None else pairs
     if pairs["timestamp"].isna().any():
         return _leave_last_out(pairs, n)
     cut = pd.Timestamp(cutoff) if cutoff is not None else pairs["timestamp"].quantile(0.8)

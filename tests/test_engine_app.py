@@ -215,6 +215,27 @@ def test_the_propensity_model_and_lifecycle_back_test_from_the_engine_equal_the_
     assert not eng.rows_in_memory
 
 
+def test_recommendations_from_the_engines_purchase_lines_equal_the_in_memory_ones(retail):
+    from promo_core.recommend import fit_model, hold_out, purchase_pairs
+    eng, ref = retail
+    eng = eng.with_nonproduct(eng.nonproduct)
+    eng._shared.pop("events", None)
+    got, want = eng.purchase_pairs(), purchase_pairs(ref.events, ref.nonproduct)
+    key = ["timestamp", "user_id", "item", "order"]
+    pd.testing.assert_frame_equal(got.sort_values(key).reset_index(drop=True),
+                                  want.sort_values(key).reset_index(drop=True), check_dtype=False)
+    a, b = fit_model(ref.events, ref.nonproduct), fit_model(None, pairs=got)
+    assert list(a.items) == list(b.items) and list(a.users) == list(b.users)
+    np.testing.assert_allclose(a.similarity, b.similarity, rtol=1e-12)
+    h, g = hold_out(ref.events, 10, ref.nonproduct), hold_out(None, 10, pairs=got)
+    assert (h.users, h.hit_rate, h.popularity_hit_rate, h.cutoff) == (g.users, g.hit_rate, g.popularity_hit_rate,
+                                                                       g.cutoff)
+    assert not eng.rows_in_memory
+    small = EngineDataset(eng.data, "capped", nonproduct=eng.nonproduct, max_rows_in_memory=1000)
+    with pytest.raises(DataError, match="more than the 1,000 the server reads"):
+        small.purchase_pairs()
+
+
 def test_engine_work_is_serialised_and_its_failures_are_messages(retail):
     import threading
 
@@ -323,7 +344,7 @@ def test_a_large_server_folder_runs_in_the_engine_and_every_page_renders(folder)
                  "views/uplift.py", "views/abtest.py", "views/readout.py", "views/campaigns.py", "views/data.py"):
         at.switch_page(page).run()
         assert not at.exception, (page, [e.message for e in at.exception])
-    assert ds.rows_in_memory  # basket rules, propensity and uplift read the event rows, once
+    assert not ds.rows_in_memory  # every page got what it shows from the engine (per-user, per-order, per-line)
     at.toggle(key="pseudonymise").set_value(True).run()   # hashed in pandas: a plain private dataset
     private = at.session_state["dataset"]
     assert private.pseudonymised and not private.in_engine and private.report.rows_kept == ds.report.rows_kept
@@ -398,12 +419,12 @@ def test_over_the_rows_in_memory_cap_pages_say_so_and_the_engine_pages_still_wor
     assert not any("start from the defaults" in i.value for i in at.info)
     assert any("typical gap between orders" in c.value for c in at.caption)
     assert at.session_state.get("lc_bt_days") and any(c.key == "lc_bt" for c in at.get("plotly_chart"))
-    said = []
-    for page in ("views/recommendations.py", "views/uplift.py"):
-        at.switch_page(page).run()
-        assert not at.exception, (page, [e.message for e in at.exception])
-        said += [e.value for e in at.error]
-    assert any("more than the 1,000 the server reads into memory" in s for s in said), said
+    at.switch_page("views/uplift.py").run()   # profiles and propensity from the engine
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    at.switch_page("views/recommendations.py").run()   # one row per purchase line: more than the cap here
+    assert not at.exception, [e.message for e in at.exception]
+    said = [e.value for e in at.error]
+    assert any("more than the 1,000 the server reads" in s for s in said), said
     assert not ds.rows_in_memory
     at.toggle(key="pseudonymise").set_value(True).run()
     assert not at.exception

@@ -216,12 +216,16 @@ def rule_set(key: str, _ds: Dataset, mining: tuple, min_confidence: float, min_l
 @state.cached(max_entries=8)
 def recommender(key: str, _ds: Dataset):
     from promo_core.recommend import fit_model
+    if _ds.in_engine:   # one row per purchase line from the engine, not every event
+        return fit_model(None, pairs=_ds.purchase_pairs())
     return fit_model(_ds.events, _ds.nonproduct)
 
 
 @state.cached(max_entries=8)
 def hold_out_check(key: str, _ds: Dataset, n: int):
     from promo_core.recommend import hold_out
+    if _ds.in_engine:
+        return hold_out(None, n, pairs=_ds.purchase_pairs())
     return hold_out(_ds.events, n, _ds.nonproduct)
 
 

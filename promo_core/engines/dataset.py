@@ -184,6 +184,13 @@ class EngineDataset(Dataset):
         return self._once(f"purchase_days{self.nonproduct}",
                           lambda: purchase_days(d.events, d.returns, self.nonproduct))
 
+    def purchase_pairs(self) -> pd.DataFrame:
+        """The recommender's :func:`promo_core.recommend.purchase_pairs`, from the engine (one row per product
+        purchase line; at most ``max_rows_in_memory`` of them)."""
+        from .relational import purchase_pairs
+        return self._once(f"pairs{self.nonproduct}", lambda: purchase_pairs(
+            self.data.events, self.nonproduct, self.max_rows_in_memory))
+
     def event_history(self):
         """:class:`promo_core.features.EventHistory`'s questions answered in the engine (profiles and lifecycle
         stages as of a date, buyers from a date on): the propensity model and the lifecycle back-test read

@@ -508,3 +508,32 @@ def order_times(events) -> pd.DataFrame:
     t = buys.mutate(_k=_order_key(buys, _has_order_ids(buys)))
     frame = normalise(t.group_by(["user_id", "_k"]).aggregate(t=t.timestamp.min()).to_pandas())
     return pd.DataFrame({"u": frame["user_id"].astype(str), "k": frame["_k"].astype(str), "t": frame["t"]})
+
+
+# ---------------------------------------------------------------- recommendations (promo_core.recommend.purchase_pairs)
+
+def purchase_pairs(events, nonproduct: tuple[str, ...] = (), max_rows: int | None = None) -> pd.DataFrame:
+    """:func:`promo_core.recommend.purchase_pairs` from the engine: identical lines are counted there and
+    repeated here, so the table is the in-memory one (one row per product purchase line). More than ``max_rows``
+    lines is a DataError (the recommender holds them in memory)."""
+    if "item_id" not in events.columns or int(events.aggregate(n=events.item_id.count()).to_pandas()["n"].iloc[0]) == 0:
+        raise DataError(_("Recommendations need an item column, and this dataset has none"),
+                        hint=_("Map the item column on the Data page"))
+    buys = events.filter((events.event == "purchase") & events.item_id.notnull() & _not_nonproduct(events, nonproduct))
+    lines = int(buys.count().to_pandas())
+    if lines == 0:
+        raise DataError(_("There are no purchases to learn from"), hint=_("Recommendations need purchase rows"))
+    if max_rows is not None and lines > max_rows:
+        raise DataError(_("Recommendations hold every purchase line in memory, and this source has {n}, more than the "
+                          "{cap} the server reads").format(n=f"{lines:,}", cap=f"{max_rows:,}"),
+                        hint=_("Load a smaller slice (one month, or a narrower file pattern), or ask the "
+                               "administrator to raise [sources] engine_rows_in_memory"))
+    labels = item_labels(events)
+    t = buys.mutate(_order=_order_key(buys, _has_order_ids(buys)))
+    g = t.group_by(["user_id", "item_id", "timestamp", "_order"]).aggregate(_lines=t.count())
+    frame = normalise(g.to_pandas())
+    frame = frame.loc[frame.index.repeat(frame["_lines"].to_numpy())]
+    out = pd.DataFrame({"user_id": frame["user_id"].astype(str).to_numpy(),
+                        "item": frame["item_id"].astype(str).map(labels).to_numpy(),
+                        "timestamp": frame["timestamp"].to_numpy(), "order": frame["_order"].astype(str).to_numpy()})
+    return out.sort_values(["timestamp", "user_id", "item"], kind="stable").reset_index(drop=True)
