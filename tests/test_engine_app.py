@@ -236,6 +236,22 @@ def test_recommendations_from_the_engines_purchase_lines_equal_the_in_memory_one
         small.purchase_pairs()
 
 
+def test_campaign_outcomes_from_the_engine_equal_the_in_memory_ones(retail):
+    """The readout on the loaded data: who bought in the campaign period, with revenue and discount."""
+    from promo_core.campaigns.readout import outcomes_from_events
+    eng, ref = retail
+    eng = eng.with_nonproduct(eng.nonproduct)
+    eng._shared.pop("events", None)
+    lo, hi = pd.Timestamp("2011-11-01"), pd.Timestamp("2011-11-15")
+    got, notes = eng.campaign_outcomes(lo, hi)
+    want, want_notes = outcomes_from_events(ref.events, lo, hi, ref.nonproduct)
+    pd.testing.assert_frame_equal(got, want, check_dtype=False, rtol=1e-9)
+    assert notes == want_notes and len(got) > 500
+    with pytest.raises(DataError, match="ends before it starts"):
+        eng.campaign_outcomes(hi, lo)
+    assert not eng.rows_in_memory
+
+
 def test_engine_work_is_serialised_and_its_failures_are_messages(retail):
     import threading
 
@@ -421,6 +437,12 @@ def test_over_the_rows_in_memory_cap_pages_say_so_and_the_engine_pages_still_wor
     assert at.session_state.get("lc_bt_days") and any(c.key == "lc_bt" for c in at.get("plotly_chart"))
     at.switch_page("views/uplift.py").run()   # profiles and propensity from the engine
     assert not at.exception and not at.error, [e.value for e in at.error]
+    at.switch_page("views/planner.py").run()   # the campaign loop on the loaded data, measured in the engine
+    at.button(key="ho_send").click().run()
+    at.switch_page("views/readout.py").run()
+    at.radio(key="ro_source").set_value("loaded").run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert {"Conversion lift, all segments", "Measured incremental profit"} <= {m.label for m in at.metric}
     at.switch_page("views/recommendations.py").run()   # one row per purchase line: more than the cap here
     assert not at.exception, [e.message for e in at.exception]
     said = [e.value for e in at.error]

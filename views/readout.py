@@ -78,10 +78,13 @@ try:
         else:
             ds, dkey, label = state.dataset(), state.dataset_key(), "loaded data"
             days = planning.assumptions().horizon_days
-        if ds.events["timestamp"].isna().all():
+        if ds.in_engine:   # the period and the outcomes are computed in the engine
+            first, last = (pd.Timestamp(ds.report.first_event).date(), pd.Timestamp(ds.report.last_event).date())
+        elif ds.events["timestamp"].isna().all():
             raise DataError(_("These events have no time stamps, so the campaign period cannot be chosen"),
                             hint=_("Upload events with a time column, or an outcomes file"))
-        first, last = ds.events["timestamp"].min().date(), ds.events["timestamp"].max().date()
+        else:
+            first, last = ds.events["timestamp"].min().date(), ds.events["timestamp"].max().date()
         d_start = max(first, last - pd.Timedelta(days=days - 1)) if days else first
         d_end, from_campaign = last, False
         if source == "loaded" and stored[0] and stored[1] and first <= stored[0] <= stored[1] <= last:
@@ -90,8 +93,9 @@ try:
         suffix = f"{source}_{campaign or ''}"
         start = c[0].date_input(_("Campaign start"), d_start, first, last, key=f"ro_start_{suffix}")
         end = c[1].date_input(_("Campaign end (included)"), d_end, first, last, key=f"ro_end_{suffix}")
-        outcomes, notes = outcomes_from_events(ds.events, pd.Timestamp(start), pd.Timestamp(end) + pd.Timedelta(days=1),
-                                               ds.nonproduct)
+        lo, hi = pd.Timestamp(start), pd.Timestamp(end) + pd.Timedelta(days=1)
+        outcomes, notes = (ds.campaign_outcomes(lo, hi) if ds.in_engine
+                           else outcomes_from_events(ds.events, lo, hi, ds.nonproduct))
         period = (str(start), str(end))
         key = f"{dkey}|{start}|{end}"
         if source == "loaded" and from_campaign:

@@ -170,10 +170,17 @@ def outcomes_from_events(events: pd.DataFrame, start=None, end=None,
     disc = (buys["discount"].fillna(0) * buys["quantity"]) if "discount" in buys else pd.Series(0.0, index=buys.index)
     per = pd.DataFrame({"user_id": buys["user_id"].astype("str").to_numpy(), "revenue": rev.to_numpy(float),
                         "discount": disc.to_numpy(float)}).groupby("user_id", sort=True).sum().reset_index()
+    return outcomes_frame(per, has_rev, lo, hi)
+
+
+def outcomes_frame(per: pd.DataFrame, has_revenue: bool, lo: pd.Timestamp,
+                   hi: pd.Timestamp) -> tuple[pd.DataFrame, list[str]]:
+    """The outcomes table from one row per buyer (user_id, revenue, discount), with the period's note (shared with
+    the engines' :func:`promo_core.engines.relational.campaign_outcomes`)."""
     notes = [_("Campaign period {start} to {end} (end excluded): {n} customers bought").format(
         start=lo.strftime("%Y-%m-%d"), end=hi.strftime("%Y-%m-%d"), n=fmt_int(len(per)))]
-    return per.assign(converted=1, _has_revenue=has_rev)[["user_id", "converted", "revenue", "discount",
-                                                          "_has_revenue"]], notes
+    return per.assign(converted=1, _has_revenue=has_revenue)[["user_id", "converted", "revenue", "discount",
+                                                              "_has_revenue"]], notes
 
 
 # ---------------------------------------------------------------- results

@@ -191,6 +191,11 @@ class EngineDataset(Dataset):
         return self._once(f"pairs{self.nonproduct}", lambda: purchase_pairs(
             self.data.events, self.nonproduct, self.max_rows_in_memory))
 
+    def campaign_outcomes(self, start, end):
+        """:func:`promo_core.campaigns.readout.outcomes_from_events` for [start, end), computed in the engine."""
+        from .relational import campaign_outcomes
+        return self.run(campaign_outcomes, start, end, self.nonproduct)
+
     def event_history(self):
         """:class:`promo_core.features.EventHistory`'s questions answered in the engine (profiles and lifecycle
         stages as of a date, buyers from a date on): the propensity model and the lifecycle back-test read

@@ -537,3 +537,27 @@ def purchase_pairs(events, nonproduct: tuple[str, ...] = (), max_rows: int | Non
                         "item": frame["item_id"].astype(str).map(labels).to_numpy(),
                         "timestamp": frame["timestamp"].to_numpy(), "order": frame["_order"].astype(str).to_numpy()})
     return out.sort_values(["timestamp", "user_id", "item"], kind="stable").reset_index(drop=True)
+
+
+# ---------------------------------------------------------------- campaign readout on loaded data
+
+def campaign_outcomes(events, start: pd.Timestamp, end: pd.Timestamp, nonproduct: tuple[str, ...] = ()):
+    """:func:`promo_core.campaigns.readout.outcomes_from_events` in the engine: one row per customer who bought in
+    [start, end), with the product revenue and discount of the period."""
+    import ibis
+
+    from ..campaigns.readout import outcomes_frame
+    lo, hi = pd.Timestamp(start), pd.Timestamp(end)
+    if not lo < hi:
+        raise DataError(_("The campaign period ends before it starts"), hint=_("Choose an end after the start"))
+    ts = events.timestamp
+    buys = events.filter((events.event == "purchase") & (ts >= ibis.timestamp(lo.to_pydatetime()))
+                         & (ts < ibis.timestamp(hi.to_pydatetime())) & _not_nonproduct(events, nonproduct))
+    has_rev = int(buys.filter(buys.price.notnull()).limit(1).count().to_pandas()) > 0
+    rev = _amount(buys).fill_null(0.0) if has_rev else ibis.literal(0.0)
+    disc = buys.discount.fill_null(0.0) * buys.quantity if "discount" in buys.columns else ibis.literal(0.0)
+    t = buys.mutate(_rev=rev, _disc=disc)
+    per = normalise(t.group_by("user_id").aggregate(revenue=t._rev.sum(), discount=t._disc.sum()).to_pandas())
+    per = per.sort_values("user_id").reset_index(drop=True)
+    per[["revenue", "discount"]] = per[["revenue", "discount"]].fillna(0.0)
+    return outcomes_frame(per[["user_id", "revenue", "discount"]], has_rev, lo, hi)
