@@ -804,20 +804,27 @@ def pseudonymise(ds: Dataset, salt: str) -> Dataset:
     """Replace user ids by a salted BLAKE2 hash ('u' + 16 hex characters); the salt never leaves memory."""
     if ds.pseudonymised:
         return ds
-    ds = ds.in_memory()  # an engine dataset's rows are hashed in pandas (the engine copy is not kept)
-    key = salt.encode()
+    if ds.in_engine:   # the ids are hashed here and swapped in the engine: the rows never come to memory
+        return ds.pseudonymised_copy(salt)
     uniq = ds.events["user_id"].unique()
-    table = {u: "u" + hashlib.blake2b(str(u).encode(), key=key[:64], digest_size=8).hexdigest() for u in uniq}
-    if len(set(table.values())) < len(table):  # 64 bits: about 1 in 10^6 at 5M users; never merge two users
-        raise DataError("Two user ids got the same pseudonym", hint="Switch pseudonymisation off and on again")
+    table = pseudonyms(uniq, salt)
     events = ds.events.assign(user_id=ds.events["user_id"].map(table).astype("str"))
     returned = ds.returns
     if returned is not None:
-        extra = {u: "u" + hashlib.blake2b(str(u).encode(), key=key[:64], digest_size=6).hexdigest()
-                 for u in returned["user_id"].unique() if u not in table}
+        extra = pseudonyms([u for u in returned["user_id"].unique() if u not in table], salt, returns_only=True)
         returned = returned.assign(user_id=returned["user_id"].map({**table, **extra}).astype("str"))
     return replace(ds, events=events, returns=returned, pseudonymised=True)
 
 
+def pseudonyms(ids, salt: str, returns_only: bool = False) -> dict:
+    """id -> 'u' + 16 hex characters of a BLAKE2b hash keyed by ``salt`` (12 for ids seen only in returns)."""
+    key = salt.encode()[:64]
+    table = {u: "u" + hashlib.blake2b(str(u).encode(), key=key, digest_size=6 if returns_only else 8).hexdigest()
+             for u in ids}
+    if len(set(table.values())) < len(table):  # 64 bits: about 1 in 10^6 at 5M users; never merge two users
+        raise DataError("Two user ids got the same pseudonym", hint="Switch pseudonymisation off and on again")
+    return table
+
+
 __all__ = ["Check", "Dataset", "QualityReport", "Step", "clean_events", "count_orders", "discount_breakdown",
-           "line_amount", "load_dataset", "plausibility", "pseudonymise"]
+           "line_amount", "load_dataset", "plausibility", "pseudonymise", "pseudonyms"]

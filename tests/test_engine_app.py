@@ -76,9 +76,14 @@ def test_lifecycle_and_the_rows_read_on_demand_equal_the_in_memory_ones(retail):
     rows = eng.events.sort_values(key).reset_index(drop=True)
     assert eng.rows_in_memory
     pd.testing.assert_frame_equal(rows, ref.events.sort_values(key).reset_index(drop=True), check_like=True)
-    # pseudonymisation works on the rows in pandas and gives a plain dataset
+    # pseudonymisation swaps the ids in the engine: the same pseudonyms as in memory, the same profiles under them
     hashed = pseudonymise(eng.with_nonproduct(eng.nonproduct), "salt")
-    assert hashed.pseudonymised and not hashed.in_engine and len(hashed.events) == 392_692
+    assert hashed.pseudonymised and hashed.in_engine and hashed.report.rows_kept == 392_692
+    mine = hashed.profiles().set_index("user_id").sort_index()
+    theirs = customer_profiles(pseudonymise(ref, "salt")).set_index("user_id").sort_index()
+    assert list(mine.index) == list(theirs.index) and mine.index[0].startswith("u") and len(mine.index[0]) == 17
+    pd.testing.assert_frame_equal(mine[theirs.columns], theirs, check_dtype=False, rtol=1e-9)
+    assert not hashed.rows_in_memory and "12347" not in set(mine.index)
 
 
 def test_baskets_and_bundle_prices_from_the_engine_equal_the_in_memory_ones(retail):
@@ -361,9 +366,9 @@ def test_a_large_server_folder_runs_in_the_engine_and_every_page_renders(folder)
         at.switch_page(page).run()
         assert not at.exception, (page, [e.message for e in at.exception])
     assert not ds.rows_in_memory  # every page got what it shows from the engine (per-user, per-order, per-line)
-    at.toggle(key="pseudonymise").set_value(True).run()   # hashed in pandas: a plain private dataset
+    at.toggle(key="pseudonymise").set_value(True).run()   # hashed in the engine: still an engine dataset
     private = at.session_state["dataset"]
-    assert private.pseudonymised and not private.in_engine and private.report.rows_kept == ds.report.rows_kept
+    assert private.pseudonymised and private.in_engine and private.report.rows_kept == ds.report.rows_kept
     at.switch_page("views/segments.py").run()
     assert not at.exception, [e.message for e in at.exception]
 
@@ -448,7 +453,10 @@ def test_over_the_rows_in_memory_cap_pages_say_so_and_the_engine_pages_still_wor
     said = [e.value for e in at.error]
     assert any("more than the 1,000 the server reads" in s for s in said), said
     assert not ds.rows_in_memory
-    at.toggle(key="pseudonymise").set_value(True).run()
-    assert not at.exception
-    assert at.session_state["dataset"] is ds and at.toggle(key="pseudonymise").value is False
-    assert any("were not pseudonymised" in e.value for e in at.error)
+    at.toggle(key="pseudonymise").set_value(True).run()   # above the cap too: the ids are swapped in the engine
+    assert not at.exception and not any("pseudonymised" in e.value for e in at.error), [e.value for e in at.error]
+    private = at.session_state["dataset"]
+    assert private.pseudonymised and private.in_engine and not private.rows_in_memory
+    at.switch_page("views/segments.py").run()
+    assert not at.exception and not at.error
+    assert all(str(u).startswith("u") for u in at.session_state["dataset"].profiles()["user_id"].head(50))

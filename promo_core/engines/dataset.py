@@ -62,13 +62,14 @@ class EngineDataset(Dataset):
     in_engine = True
 
     def __init__(self, data: EngineData, name: str, *, nonproduct: tuple[str, ...] | None = None,
-                 max_rows_in_memory: int | None = None, _shared: dict | None = None) -> None:
+                 max_rows_in_memory: int | None = None, _shared: dict | None = None,
+                 pseudonymised: bool = False) -> None:
         # Dataset is a frozen dataclass: set the fields the way its own __init__ does
         data = data if _shared is not None else replace(data, events=materialise(data.engine, data.events))
         object.__setattr__(self, "name", name)
         object.__setattr__(self, "kind", "events")
         object.__setattr__(self, "report", report_of(data))
-        object.__setattr__(self, "pseudonymised", False)
+        object.__setattr__(self, "pseudonymised", pseudonymised)
         object.__setattr__(self, "nonproduct", tuple(data.nonproduct if nonproduct is None else nonproduct))
         object.__setattr__(self, "data", data)
         object.__setattr__(self, "max_rows_in_memory", max_rows_in_memory)
@@ -227,7 +228,40 @@ class EngineDataset(Dataset):
     # ---- copies
     def with_nonproduct(self, codes: tuple[str, ...]) -> EngineDataset:
         return EngineDataset(self.data, self.name, nonproduct=tuple(codes), max_rows_in_memory=self.max_rows_in_memory,
-                             _shared=self._shared)
+                             _shared=self._shared, pseudonymised=self.pseudonymised)
+
+    def pseudonymised_copy(self, salt: str) -> EngineDataset:
+        """A copy whose user ids are salted hashes (:func:`promo_core.quality.pseudonyms`), made in the engine: the
+        distinct ids come to memory, their pseudonyms go back as a table, and the events and returns are rewritten
+        there. The tables with the original ids stay with the session's engine (other copies of this dataset may
+        still read them) and go when it goes, as an upload's bytes stay in the session."""
+        import ibis
+
+        from ..quality import pseudonyms
+        d = self.data
+
+        def ids(t):
+            return t.select("user_id").distinct().to_pandas()["user_id"].astype(str)
+        with self._shared["lock"], engine_failures(self.name):
+            table = pseudonyms(ids(d.events), salt)
+            extra = {}
+            if d.returns is not None:
+                extra = pseudonyms([u for u in ids(d.returns) if u not in table], salt, returns_only=True)
+            names = {**table, **extra}
+            lookup = ibis.memtable(pd.DataFrame({"_uid": list(names), "_pseudonym": list(names.values())}))
+
+            def swap(t):
+                j = t.mutate(_uid=t.user_id.cast("string")).left_join(lookup, "_uid")
+                return j.mutate(user_id=j._pseudonym).select(*t.columns)
+            before = _temp_tables(d.engine)
+            events = materialise(d.engine, swap(d.events))
+            returns = materialise(d.engine, swap(d.returns)) if d.returns is not None else None
+            made = sorted(_temp_tables(d.engine) - before)
+        hashed = EngineDataset(replace(d, events=events, returns=returns), self.name, nonproduct=self.nonproduct,
+                               max_rows_in_memory=self.max_rows_in_memory, _shared={"lock": self._shared["lock"],
+                                                                                    "tables": made},
+                               pseudonymised=True)
+        return hashed
 
     def in_memory(self) -> Dataset:
         """A plain in-memory Dataset of the same rows (what pseudonymisation works on)."""
