@@ -159,8 +159,7 @@ def purchase_days(events: pd.DataFrame | PurchaseDays, returns: pd.DataFrame | N
     if isinstance(events, PurchaseDays):
         return events
     ts = events["timestamp"]
-    empty = pd.DataFrame({"user_id": pd.Series(dtype=str), "day": pd.Series(dtype="datetime64[ns]"),
-                          "value": pd.Series(dtype=float)})
+    empty = no_days()
     if ts.isna().all():
         return PurchaseDays(empty, empty, pd.Series(dtype="datetime64[ns]"), None, None)
 
@@ -182,6 +181,12 @@ def purchase_days(events: pd.DataFrame | PurchaseDays, returns: pd.DataFrame | N
     first_seen = events.groupby(events["user_id"].astype(str), observed=True)["timestamp"].min()
     priced = bool(buys["price"].notna().any()) if "price" in buys else False
     return PurchaseDays(bought, returned, first_seen, ts.min(), ts.max(), priced)
+
+
+def no_days() -> pd.DataFrame:
+    """An empty per-day table (user_id, day, value) of :class:`PurchaseDays`."""
+    return pd.DataFrame({"user_id": pd.Series(dtype=str), "day": pd.Series(dtype="datetime64[ns]"),
+                         "value": pd.Series(dtype=float)})
 
 
 def _as_of_default(days: PurchaseDays) -> pd.Timestamp:

@@ -138,11 +138,10 @@ def _number_expr(col, sample: pd.Series, semicolon: bool):
     if dt.is_numeric():
         return col.cast("float64")
     t = _text(col)
-    plain = t.try_cast("float64")
     cleaned = t.re_replace(_CURRENCY_RE, "")
     if uses_decimal_comma(_as_text_frame(sample.to_frame()).iloc[:, 0], semicolon):
         return cleaned.replace(".", "").replace(",", ".").try_cast("float64")
-    return plain.coalesce(cleaned.replace(",", "").try_cast("float64"))
+    return t.try_cast("float64").coalesce(cleaned.replace(",", "").try_cast("float64"))
 
 
 def _event_expr(engine: Engine, raw, col, name: str):

@@ -475,10 +475,9 @@ def hour_shares(events, segments: pd.DataFrame) -> dict | None:
 def purchase_days(events, returns=None, nonproduct: tuple[str, ...] = ()):
     """:func:`promo_core.clv.purchase_days` in the engine: the product value bought and returned per customer and
     day, and each user's first event; only these per-day tables come back."""
-    from ..clv import VALUE_DECIMALS, PurchaseDays
+    from ..clv import VALUE_DECIMALS, PurchaseDays, no_days
     first, last = time_span(events)
-    empty = pd.DataFrame({"user_id": pd.Series(dtype=str), "day": pd.Series(dtype="datetime64[ns]"),
-                          "value": pd.Series(dtype=float)})
+    empty = no_days()
     if pd.isna(first):
         return PurchaseDays(empty, empty, pd.Series(dtype="datetime64[ns]"), None, None)
 

@@ -193,17 +193,29 @@ _DUCKDB_ENCODINGS = {"utf-8": "utf-8", "utf-8-sig": "utf-8", "utf-16": "utf-16",
 _SPARK_ENCODINGS = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8", "utf-16": "UTF-16", "latin-1": "ISO-8859-1"}
 
 
+def _spill_dir(engine: Engine) -> str | None:
+    """The engine's spill folder (a session's own in the app), where copies of private rows belong."""
+    return (getattr(engine, "settings", None) or {}).get("temp_directory")
+
+
+def scratch_folder(prefix: str, base: str | None) -> Path:
+    """A new folder for copies of the data inside ``base`` (created if missing), removed at exit in any case:
+    private rows are not left on disk."""
+    import atexit
+    import shutil
+    if base:
+        Path(base).mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix=prefix, dir=base))
+    atexit.register(shutil.rmtree, folder, True)
+    return folder
+
+
 def _to_utf8(paths: tuple[str, ...], encoding: str, folder: str | None) -> list[str]:
     """Copies of the files in UTF-8 (streamed, 4 MB at a time), in the engine's spill folder and removed at exit:
     DuckDB reads GB18030 (Chinese) and Windows-1252 files only through an extension that must be downloaded."""
-    import atexit
     import codecs
     import gzip
-    import shutil
-    if folder:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-    out_dir = Path(tempfile.mkdtemp(prefix="promoscope-utf8-", dir=folder))
-    atexit.register(shutil.rmtree, out_dir, True)
+    out_dir = scratch_folder("promoscope-utf8-", folder)
     out = []
     for i, path in enumerate(paths):
         target = out_dir / f"part-{i:05d}.csv"
@@ -233,7 +245,7 @@ def _read_csv(engine: Engine, src: Source):
         paths = list(src.paths)
         enc = _DUCKDB_ENCODINGS.get(layout.encoding)
         if enc is None:
-            paths = _to_utf8(src.paths, layout.encoding, (getattr(engine, "settings", None) or {}).get("temp_directory"))
+            paths = _to_utf8(src.paths, layout.encoding, _spill_dir(engine))
         elif enc != "utf-8":
             opts["encoding"] = enc
         try:
@@ -295,13 +307,7 @@ def read_table_source(engine: Engine, url: str | None, table: str | None):
     t, src = open_table(url, table)
     # the copy of the table lives in the engine's own spill folder (the app removes a session's folder with its
     # engine) and is removed at exit in any case: private rows are not left on disk
-    base = engine.settings.get("temp_directory") if getattr(engine, "settings", None) else None
-    if base:
-        Path(base).mkdir(parents=True, exist_ok=True)
-    folder = Path(tempfile.mkdtemp(prefix="promoscope-source-", dir=base))
-    import atexit
-    import shutil
-    atexit.register(shutil.rmtree, folder, True)
+    folder = scratch_folder("promoscope-source-", _spill_dir(engine))
     path = folder / "table.parquet"
     writer = None
     try:
