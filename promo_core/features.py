@@ -166,11 +166,9 @@ def build_profiles(events: pd.DataFrame, as_of: pd.Timestamp | None = None, *,
         r = returns[(returns["timestamp"] < as_of) & ~is_nonproduct(returns, nonproduct)]
         rv = (r["price"] * r["quantity"].abs()).fillna(0.0).groupby(r["user_id"].astype(str), observed=True).sum()
         out["returns"] = rv.reindex(out.index.astype(str)).fillna(0.0).to_numpy()
-    out["monetary"] = out["gross_sales"] - out["returns"]
-    out["return_rate"] = (out["returns"] / out["gross_sales"]).where(out["gross_sales"] > 0)
+    settle_money(out)
     out["tenure_days"] = (as_of - out["first"]) / DAY
     out["days_since_last_event"] = (as_of - out["last"]) / DAY
-    out["avg_order_value"] = (out["monetary"] / out["frequency"]).where(out["frequency"] > 0)
     out["view_to_cart"] = (out["carts"] / out["views"]).clip(upper=1).where(out["views"] > 0)
     out["cart_to_purchase"] = (out["purchase_lines"] / out["carts"]).clip(upper=1).where(out["carts"] > 0)
     cols = list(PROFILE_BASE)
@@ -189,6 +187,25 @@ def build_profiles(events: pd.DataFrame, as_of: pd.Timestamp | None = None, *,
         out = out.join(last)
         cols += attrs
     return out.loc[:, cols].reset_index()
+
+
+#: a customer's sales and returns are rounded to a millionth of the currency unit, as order values are
+#: (promo_core.promotions): sums of the same lines in another order (an engine's) then give the same profile, and a
+#: model that bins money by its quantiles (a tree ensemble) sees the same bins on every engine
+MONEY_DECIMALS = 6
+
+
+def settle_money(profiles: pd.DataFrame) -> pd.DataFrame:
+    """Round ``gross_sales`` and ``returns`` to :data:`MONEY_DECIMALS` and derive ``monetary``, ``return_rate`` and
+    ``avg_order_value`` from the rounded sums, in place; the in-memory profiles and the engine's both end here."""
+    gross = profiles["gross_sales"].astype("float64").round(MONEY_DECIMALS)
+    ret = profiles["returns"].astype("float64").round(MONEY_DECIMALS)
+    freq = profiles["frequency"]
+    profiles["gross_sales"], profiles["returns"] = gross, ret
+    profiles["monetary"] = gross - ret
+    profiles["return_rate"] = (ret / gross).where(gross > 0)
+    profiles["avg_order_value"] = (profiles["monetary"] / freq).where(freq > 0)
+    return profiles
 
 
 _CANONICAL = {"user_id", "timestamp", "event", "item_id", "item_name", "category", "price", "quantity",

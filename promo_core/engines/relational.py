@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..features import MAX_CATEGORY_SHARES, PROFILE_BASE
+from ..features import MAX_CATEGORY_SHARES, PROFILE_BASE, settle_money
 from ..i18n import _
 from ..schema import DataError
 from .dtypes import normalise
@@ -112,22 +112,22 @@ def profiles(events, as_of: pd.Timestamp | None = None, *, returns=None, nonprod
     freq = out.frequency.fill_null(0)
     gross = out.gross_sales.fill_null(0.0)
     ret = out.returns.fill_null(0.0)
-    monetary = gross - ret
     null = ibis.null("float64")
     out = out.mutate(
-        frequency=freq, gross_sales=gross, returns=ret, monetary=monetary,
+        frequency=freq, gross_sales=gross, returns=ret,
         recency_days=(as_s - out.last_order) / DAY_S,
         purchase_interval_days=ibis.ifelse(freq >= 2, (out.last_order - out.first_order) / DAY_S / (freq - 1), null),
-        return_rate=ibis.ifelse(gross > 0, ret / gross, null),
         tenure_days=(as_s - out.first) / DAY_S, days_since_last_event=(as_s - out.last) / DAY_S,
-        avg_order_value=ibis.ifelse(freq > 0, monetary / freq, null),
         view_to_cart=ibis.ifelse(out.views > 0, ibis.least(out.carts.cast("float64") / out.views, 1.0), null),
         cart_to_purchase=ibis.ifelse(out.carts > 0,
                                      ibis.least(out.purchase_lines.cast("float64") / out.carts, 1.0), null))
     names = list(PROFILE_BASE)
     if "discount" in cols:
         names.append("discount_share")
-    frame = normalise(out.select("user_id", *names).to_pandas(), ints=("frequency", "views", "carts", "purchase_lines"))
+    settled = {"monetary", "return_rate", "avg_order_value"}   # from the rounded sums, as in memory
+    frame = normalise(out.select("user_id", *[n for n in names if n not in settled]).to_pandas(),
+                      ints=("frequency", "views", "carts", "purchase_lines"))
+    frame = settle_money(frame)[["user_id", *names]]
     frame = frame.sort_values("user_id", kind="stable").reset_index(drop=True)
     if "discount" in cols and not len(buys.limit(1).to_pandas()):
         frame = frame.drop(columns="discount_share")
