@@ -78,7 +78,8 @@ class Run:
                            self.margin, integrity=None if self.integrity is None else self.integrity.to_dict(),
                            sequential=seq, metrics=self.metrics, columns=self.columns,
                            planned_split=self.planned_split, currency=currency) | {
-            "run_notes": [*self.notes, *filter(None, [self.clean_advice()])]}
+            "run_notes": [*self.notes, *filter(None, [self.clean_advice()])],
+            "computed_on_uncleaned_data": self.uncleaned}
 
 
 def parse_split(text: str | None) -> dict[str, float] | None:

@@ -76,7 +76,7 @@ def _html_table(headers: list[str], rows: list[list[str]], left: int = 1) -> str
 
 def report_html(title: str, exp: Experiment, control: str, comparisons: list[Comparison], rois: list[Roi],
                 srm: SampleRatio, figures: list, currency: str = "£", alpha: float = 0.05,
-                integrity_lines: list[str] = (), sequential: dict | None = None) -> str:
+                integrity_lines: list[str] = (), sequential: dict | None = None, uncleaned: bool = False) -> str:
     """A one-page HTML report (plotly.js embedded once, so it opens offline), written in the current
     language (:func:`promo_core.i18n.use_locale` / ``locale_context``); numbers are formatted for that
     language and every text that came from a file is escaped."""
@@ -97,6 +97,11 @@ def report_html(title: str, exp: Experiment, control: str, comparisons: list[Com
         parts.append("<h2>" + esc(_("Assignment checks")) + "</h2><ul>"
                      + "".join(f"<li>{esc(x)}</li>" for x in integrity_lines) + "</ul>")
     parts.append("<h2>" + esc(_("Verdict")) + "</h2>")
+    if uncleaned:
+        parts.append("<p class='warn'><b>" + esc(_("Computed on the uncleaned data.")) + "</b> " + esc(_(
+            "The repeated users and conflicting rows listed under the assignment checks are all counted. Clean the "
+            "data (the A/B page's Remove conflicts switch, or --clean on the command line) to compute the verdict "
+            "on the cleaned data.")) + "</p>")
     seq_by = (sequential or {}).get("by_treatment", {})
     for c, r in zip(comparisons, rois, strict=True):
         seq = None

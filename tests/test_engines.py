@@ -412,28 +412,29 @@ def test_cli_gives_todays_results_on_duckdb(tmp_path):
     assert (tmp_path / "rules_duckdb.csv").read_bytes() == (tmp_path / "rules_pandas.csv").read_bytes()
 
 
-@pytest.mark.realdata
-def test_cli_plan_clv_and_propensity_on_duckdb_equal_the_pandas_core(tmp_path):
-    """plan, clv and segment --propensity take --engine too: the planner's history, the purchase days and the
-    propensity model's per-user tables come from the engine, and the files written are the pandas core's."""
-    retail = str(need(ONLINE_RETAIL))
+def plan_clv_propensity(data: str, tmp_path, engines_and_options, timeout=900) -> dict:
+    """plan (RFM with the optimiser, lifecycle against last year), clv with its hold-out check and segment
+    --propensity, once per engine; each engine's files in a folder of its own."""
     files = {}
-    for engine in ("pandas", "duckdb"):
+    for engine, *options in engines_and_options:
         t = tmp_path / engine
         t.mkdir()
-        runs = [run("plan", retail, "--engine", engine, "--segmentation", "rfm", "--optimise", "--budget", "3000",
-                    "--out", str(t / "forecast.json"), timeout=900),
-                run("plan", retail, "--engine", engine, "--segmentation", "lifecycle", "--same-period-last-year",
-                    "--out", str(t / "forecast_lifecycle.json"), timeout=900),
-                run("clv", retail, "--engine", engine, "--holdout-from", "auto", "--holdout-out", str(t / "holdout.json"),
-                    "--out", str(t / "clv.csv"), timeout=900),
-                run("segment", retail, "--engine", engine, "--propensity", "logistic", "--out", str(t / "users.csv"),
-                    timeout=900)]
+        runs = [run("plan", data, "--engine", engine, *options, "--segmentation", "rfm", "--optimise", "--budget",
+                    "3000", "--out", str(t / "forecast.json"), timeout=timeout),
+                run("plan", data, "--engine", engine, *options, "--segmentation", "lifecycle",
+                    "--same-period-last-year", "--out", str(t / "forecast_lifecycle.json"), timeout=timeout),
+                run("clv", data, "--engine", engine, *options, "--holdout-from", "auto", "--holdout-out",
+                    str(t / "holdout.json"), "--out", str(t / "clv.csv"), timeout=timeout),
+                run("segment", data, "--engine", engine, *options, "--propensity", "logistic", "--out",
+                    str(t / "users.csv"), timeout=timeout)]
         for p in runs:
             assert p.returncode == 0 and "Traceback" not in p.stderr, p.stderr
-        assert ("in the engine" in runs[0].stderr) == (engine == "duckdb")
+        assert ("in the engine" in runs[0].stderr) == (engine != "pandas")
         files[engine] = t
-    p, d = files["pandas"], files["duckdb"]
+    return files
+
+
+def assert_same_plan_clv_propensity(p, d):
     for name in ("forecast.json", "forecast_lifecycle.json"):
         # the same offers and figures (means over the orders summed in another order differ in the 16th digit)
         a, b = json.loads((p / name).read_text()), json.loads((d / name).read_text())
@@ -450,6 +451,27 @@ def test_cli_plan_clv_and_propensity_on_duckdb_equal_the_pandas_core(tmp_path):
     up, ud = (pd.read_csv(f / "users.csv").sort_values("user_id").reset_index(drop=True) for f in (p, d))
     pd.testing.assert_frame_equal(ud, up, check_exact=False, rtol=1e-9)
     assert up["propensity"].between(0, 1).all()
+
+
+@pytest.mark.realdata
+def test_cli_plan_clv_and_propensity_on_duckdb_equal_the_pandas_core(tmp_path):
+    """plan, clv and segment --propensity take --engine too: the planner's history, the purchase days and the
+    propensity model's per-user tables come from the engine, and the files written are the pandas core's."""
+    files = plan_clv_propensity(str(need(ONLINE_RETAIL)), tmp_path, [("pandas",), ("duckdb",)])
+    assert_same_plan_clv_propensity(files["pandas"], files["duckdb"])
+
+
+def test_cli_plan_clv_and_propensity_on_spark_equal_the_pandas_core(tmp_path):
+    """The same commands with --engine spark (local[2], a JVM of its own per command): the same Ibis expressions
+    run in Spark SQL, and the files written are the pandas core's."""
+    if shutil.which("java") is None:
+        pytest.skip("Java is not installed (scripts/test.sh installs openjdk-17-jre-headless)")
+    from promo_core.sample import generate
+    path = tmp_path / "shop.csv"
+    generate(n_users=400, seed=11)["events"].to_csv(path, index=False, date_format="%Y-%m-%d %H:%M:%S")
+    files = plan_clv_propensity(str(path), tmp_path, [("pandas",), ("spark", "--spark-master", "local[2]")],
+                                timeout=1200)
+    assert_same_plan_clv_propensity(files["pandas"], files["spark"])
 
 
 def test_cli_reads_a_folder_and_a_database_table(tmp_path, planted_folder):

@@ -121,11 +121,17 @@ def test_run_and_html_report_carry_integrity_and_sequential():
     frame.loc[0, "group"] = "<b>control</b>"  # file text is escaped in the HTML report
     run = run_experiment(frame, sequential=True)
     html = report_html("t", run.exp, run.control, run.comparisons, run.rois, run.srm, [],
-                       integrity_lines=run.integrity.lines(), sequential=run.sequential)
+                       integrity_lines=run.integrity.lines(), sequential=run.sequential, uncleaned=run.uncleaned)
     assert "Assignment checks" in html and "rows repeat a user id" in html and "always-valid" in html
     assert "<b>control</b>" not in html
+    assert run.uncleaned and "Computed on the uncleaned data." in html   # the verdict says what it counted
     rep = run.report()
     assert rep["integrity"]["repeated_user_rows"] == 60 and rep["comparisons"][0]["sequential"]["by_day"]
+    assert rep["computed_on_uncleaned_data"] is True
+    clean = run_experiment(frame, sequential=True, clean=True)
+    assert not clean.uncleaned and clean.report()["computed_on_uncleaned_data"] is False
+    assert "uncleaned" not in report_html("t", clean.exp, clean.control, clean.comparisons, clean.rois, clean.srm,
+                                          [], uncleaned=clean.uncleaned)
 
 
 def test_aggregated_file_control_inferred():

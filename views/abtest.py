@@ -170,7 +170,7 @@ def html_report() -> str:
     with locale_context(locale):
         return report_html(_("A/B test report: {name}").format(name=name), exp, control, comps, rois, srm, figs,
                            currency, alpha, run.integrity.lines() + run.integrity.unchecked() if run.integrity else [],
-                           run.sequential)
+                           run.sequential, uncleaned=run.uncleaned)
 
 
 c = st.columns(2)
