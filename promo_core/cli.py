@@ -40,7 +40,15 @@ def _input_args(p: argparse.ArgumentParser, formats: Sequence[str] = FORMATS) ->
                    help=f"map a file header to a canonical column by hand, e.g. --map user_id=客户 (overrides the "
                         f"inferred mapping; repeat --map discount=… to sum several discount columns; COLUMN= with "
                         f"no header leaves the column unmapped); columns: {', '.join(COLUMN_NAMES)}")
+    _zone_arg(p)
     _unpacked_arg(p)
+
+
+def _zone_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--time-zone", metavar="ZONE",
+                   help="the shop's time zone, e.g. Asia/Shanghai (Beijing time): Unix timestamps and times with a "
+                        "UTC offset are read as its clock times, so hours of the day and day boundaries are the "
+                        "shop's (default UTC; times written without an offset are kept as written)")
 
 
 #: The command line's cap on what a gzip, .xlsx or Parquet file may unpack to (the app's is lower).
@@ -101,7 +109,7 @@ def load_input(args: argparse.Namespace):
         inferred = {k: tuple(c for c in sources(v) if c not in taken)
                     for k, v in infer_mapping(raw.frame).mapping().items() if k not in manual}
         mapping = {**{k: v for k, v in inferred.items() if v}, **manual}
-    ds = clean_events(raw, mapping)
+    ds = clean_events(raw, mapping, time_zone=args.time_zone)
     if args.command != "validate":
         for m in ds.report.needs_review():
             print(f"promo-core: note: {m['source']!r} was taken as {m['column']} ({m['confidence']} confidence: "
@@ -789,6 +797,7 @@ def _add_readout_parser(sub) -> None:
                    help=_("adjustment across segments (default holm)"))
     p.add_argument("--name", default="", help=_("a name for this readout"))
     p.add_argument("--out", required=True, help=_("readout file to write (.json)"))
+    _zone_arg(p)
     _unpacked_arg(p)
 
 
@@ -813,7 +822,7 @@ def _read_outcomes(args: argparse.Namespace):
     if kind == "outcomes":
         out, notes = outcomes_from_file(raw.frame)
         return out, notes, "outcomes file", None
-    ds = clean_events(raw)
+    ds = clean_events(raw, time_zone=args.time_zone)
     try:
         start = pd.Timestamp(args.start) if args.start else None
         end = pd.Timestamp(args.end) + pd.Timedelta(days=1) if args.end else None
@@ -1026,9 +1035,10 @@ def _engine_data(args: argparse.Namespace):
     print(_("promo-core: reading, validating and cleaning every row in the engine…"), file=sys.stderr, flush=True)
     started = time.perf_counter()
     if args.source:
-        data = engines.load(eng, url=args.source, table=args.table, mapping=_mapping(args.map))
+        data = engines.load(eng, url=args.source, table=args.table, mapping=_mapping(args.map),
+                            time_zone=args.time_zone)
     else:
-        data = engines.load(eng, args.input, mapping=_mapping(args.map))
+        data = engines.load(eng, args.input, mapping=_mapping(args.map), time_zone=args.time_zone)
     r = engines.quality_report(data)
     print(_("promo-core: {kept} of {read} rows kept, {users} users ({seconds:.1f} s)").format(
         kept=f"{r['rows_kept']:,}", read=f"{r['rows_read']:,}", users=f"{r['users']:,}",

@@ -21,6 +21,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .clock import OFFSET as _OFFSET
+from .clock import check_zone, instants_note, to_clock
 from .i18n import N_
 from .inference import Inference, infer_mapping, unit_or_line
 from .io import Format, RawTable, read_table
@@ -170,14 +172,14 @@ class Dataset:
 
 def load_dataset(source: bytes | str | Path, name: str | None = None, *, fmt: Format = "auto",
                  sheet: str | None = None, mapping: Mapping[str, str] | None = None,
-                 max_bytes: int | None = None) -> Dataset:
+                 max_bytes: int | None = None, time_zone: str | None = None) -> Dataset:
     """Read, map, validate and clean a file in one call (what the CLI and the sample use)."""
     raw = read_table(source, name, fmt=fmt, sheet=sheet, max_bytes=max_bytes)
-    return clean_events(raw, mapping)
+    return clean_events(raw, mapping, time_zone=time_zone)
 
 
 def clean_events(raw: RawTable, mapping: Mapping[str, str] | None = None, *,
-                 max_bad_share: float = MAX_BAD_SHARE) -> Dataset:
+                 max_bad_share: float = MAX_BAD_SHARE, time_zone: str | None = None) -> Dataset:
     """Turn a :class:`RawTable` into a :class:`Dataset` of canonical events.
 
     Parameters
@@ -190,7 +192,11 @@ def clean_events(raw: RawTable, mapping: Mapping[str, str] | None = None, *,
     max_bad_share : float
         A column whose non-empty cells are unreadable (dates, numbers) in more than this share
         of rows raises DataError instead of silently dropping them.
+    time_zone : str, optional
+        The shop's time zone (IANA name): Unix timestamps and times with UTC offsets are shown as its
+        clock times (:mod:`promo_core.clock`); UTC when omitted.
     """
+    zone = check_zone(time_zone)
     f = raw.frame
     baskets = raw.kind == "baskets"
     inference: Inference | None = None
@@ -218,7 +224,7 @@ def clean_events(raw: RawTable, mapping: Mapping[str, str] | None = None, *,
     if baskets:
         times = pd.Series(pd.NaT, index=f.index, dtype="datetime64[ns]")
     else:
-        times = parse_times(col["timestamp"], mapping["timestamp"], lines, max_bad_share, notes=notes)
+        times = parse_times(col["timestamp"], mapping["timestamp"], lines, max_bad_share, notes=notes, zone=zone)
     if "event" in col:
         ev_raw = col["event"].astype("str").where(col["event"].notna())
         codes = {v: canonical_event(v) for v in ev_raw.dropna().unique()}
@@ -654,17 +660,20 @@ def clean_ids(s: pd.Series, target: str, source: str, lines: np.ndarray, check: 
 
 
 def parse_times(s: pd.Series, source: str, lines: np.ndarray, max_bad_share: float = MAX_BAD_SHARE,
-                notes: list[str] | None = None) -> pd.Series:
+                notes: list[str] | None = None, zone: str | None = None) -> pd.Series:
     """Parse a time column to datetime64[ns]: ISO or locale text, or Unix seconds/ms/µs/ns.
 
-    Times with UTC offsets (one or several) are converted to UTC, and a note saying so is
-    appended to ``notes``; times without an offset in the same column are taken as UTC.
+    Instants (Unix timestamps, times with UTC offsets, zone-aware columns) become clock times in
+    ``zone`` (the shop's time zone, :mod:`promo_core.clock`; UTC when None), and a note saying so is
+    appended to ``notes``; times without an offset in a column where others carry one are taken as
+    UTC. Times written without any offset are kept as written.
     """
     if pd.api.types.is_datetime64_any_dtype(s):
         if getattr(s.dt, "tz", None) is not None:
             if notes is not None:
-                notes.append(f"Times in column {source!r} were in time zone {s.dt.tz}; they were converted to UTC")
-            s = s.dt.tz_convert(None)
+                notes.append(f"Times in column {source!r} were in time zone {s.dt.tz}; they were converted to "
+                             f"{zone or 'UTC'}")
+            s = to_clock(s, zone)
         return s.where((s >= pd.Timestamp("1900-01-01")) & (s < pd.Timestamp("2262-01-01"))).astype("datetime64[ns]")
     t = _text(s)
     nn = t.dropna()
@@ -674,7 +683,9 @@ def parse_times(s: pd.Series, source: str, lines: np.ndarray, max_bad_share: flo
         v = pd.to_numeric(t, errors="coerce")
         med = float(v.median())
         unit = "s" if med < 1e11 else "ms" if med < 1e14 else "us" if med < 1e17 else "ns"
-        out = pd.to_datetime(v, unit=unit, errors="coerce")
+        out = to_clock(pd.to_datetime(v, unit=unit, errors="coerce"), zone)
+        if notes is not None:
+            notes.append(instants_note(source, "unix", zone))
     else:
         import warnings
         with warnings.catch_warnings():
@@ -688,9 +699,11 @@ def parse_times(s: pd.Series, source: str, lines: np.ndarray, max_bad_share: flo
             counts = offsets.fillna("no offset").value_counts()
             shown = ", ".join(f"{k} ({v:,} rows)" for k, v in counts.head(5).items())
             notes.append(f"Times in column {source!r} carry {'different UTC offsets' if len(counts) > 1 else 'a UTC offset'}"
-                         f" ({shown}); all were converted to UTC"
-                         + (", and times without an offset were taken as UTC" if "no offset" in counts else ""))
-        out = out.dt.tz_convert(None)
+                         f" ({shown}); all were converted to {zone or 'UTC'} clock times"
+                         + (", and times without an offset were taken as UTC" if "no offset" in counts else "")
+                         + ("" if zone else ". If the shop keeps another time, choose its time zone when loading "
+                                           "(--time-zone on the command line)"))
+        out = to_clock(out, zone)
     out = out.where((out >= pd.Timestamp("1900-01-01")) & (out < pd.Timestamp("2262-01-01")))
     out = out.astype("datetime64[ns]")
     bad = (t.notna() & out.isna()).to_numpy()
@@ -705,7 +718,6 @@ def parse_times(s: pd.Series, source: str, lines: np.ndarray, max_bad_share: flo
     return out
 
 
-_OFFSET = r"\d:\d\d(?::\d\d(?:\.\d+)?)?\s*(?:Z|[+-]\d\d:?\d\d)\s*$"  # a time, then Z or +hh:mm
 
 
 def _to_datetime(t: pd.Series, **kw) -> pd.Series:

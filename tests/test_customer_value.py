@@ -1,6 +1,5 @@
 """Net customer value, non-product lines and RFM scores on Online Retail and the sample (issue 12)."""
 
-import numpy as np
 import pandas as pd
 import pytest
 

@@ -356,6 +356,18 @@ def test_spark_reads_the_headerless_taobao_log_and_chinese_csv_like_pandas(spark
     data = engines.load(spark, path)
     assert data.report["rows_read"] == 84_475
     assert_same(reference, data)
+    # in the shop's time zone (Beijing), with Spark's own from_utc_timestamp: the log ends at midnight on 3 Dec
+    beijing = engines.load(spark, path, time_zone="Asia/Shanghai")
+    assert engines.quality_report(beijing)["last_event"] == "2017-12-03 23:59:23"
+    assert_same(engines.load(engines.connect("pandas"), path, time_zone="Asia/Shanghai"), beijing)
+    offsets = tmp_path / "offsets.csv"
+    pd.DataFrame({"user_id": ["a", "b", "c"], "event": "view", "item_id": "x",
+                  "timestamp": ["2024-05-31T14:05:00+08:00", "2024-05-31T07:05:00+01:00", "2024-01-15T06:05:00Z"]}
+                 ).to_csv(offsets, index=False)
+    for zone in (None, "Europe/London"):
+        got = engines.load(spark, offsets, time_zone=zone).events.to_pandas().sort_values("user_id")
+        want = engines.load(engines.connect("pandas"), offsets, time_zone=zone).events.sort_values("user_id")
+        assert got["timestamp"].astype("datetime64[ns]").tolist() == want["timestamp"].tolist(), zone
     shaped_csv_files(tmp_path)
     path = tmp_path / "gb18030_semicolons.csv"   # Spark 4 reads no GB18030: a local master gets a UTF-8 copy
     assert_same(engines.load(engines.connect("pandas"), path), engines.load(spark, path))

@@ -85,6 +85,17 @@ def mapping_editor(raw: RawTable, inference: Inference, key: str) -> tuple[dict,
     return mapping, unconfirmed
 
 
+def zone_picker() -> str | None:
+    """The shop's time zone (:mod:`promo_core.clock`), one choice for the session; None for UTC (no change)."""
+    from promo_core.clock import UTC, zone_choices
+    zone = st.selectbox(_("Shop's time zone"), zone_choices(), key="shop_time_zone",
+                        help=_("Unix timestamps and times with a UTC offset are instants: they are shown as clock "
+                               "times of this zone, so hours of the day and day boundaries are the shop's (Beijing "
+                               "time: Asia/Shanghai). Times written without an offset are kept as written. UTC "
+                               "changes nothing."))
+    return None if zone == UTC else zone
+
+
 def review_prompt(unconfirmed: list[Choice], key: str) -> bool:
     """List the uncertain choices; True once the user has confirmed them (or there are none)."""
     if not unconfirmed:

@@ -45,7 +45,7 @@ from promo_core.sources import (
     resolve_files,
 )
 from ui import gate, progress
-from ui.mapping import accept_candidate, inferred, mapping_editor
+from ui.mapping import accept_candidate, inferred, mapping_editor, zone_picker
 from ui.widgets import md, show_error
 
 #: database tables with more rows than this are streamed into the DuckDB engine ([sources] engine_above_rows)
@@ -263,25 +263,27 @@ def _review(key: str, label: str, load: Callable) -> None:
     raw = opened.sample if opened else raw
     mapping: dict = {}
     unconfirmed: list = []
+    zone = None
     if raw.kind == "events":
         mapping, unconfirmed = mapping_editor(raw, inferred(key, raw), key)
+        zone = zone_picker()
     if opened:
         st.caption(_("The column mapping is inferred on the first {n} rows; the cleaning then runs on every row "
                      "in the engine.").format(n=fmt_int(len(raw.frame))))
     st.caption(_("Preview of the data as read (first 20 rows)"))
     st.dataframe(raw.frame.head(20), width="stretch")
-    cand_key = f"{key}:{sorted(mapping.items())}"
+    cand_key = f"{key}:{sorted(mapping.items())}" + (f":{zone}" if zone else "")
     held = st.session_state.get(CANDIDATE)
     if held is None or held[0] != cand_key:
         try:
             with progress.steps(_("Checking quality"), done=_("Quality checked")) as report:
                 if opened:
                     cand = opened.clean(mapping or None, label, progress=report,
-                                        max_rows_in_memory=engine_rows_in_memory())
+                                        max_rows_in_memory=engine_rows_in_memory(), time_zone=zone)
                 else:
                     report(_("Mapping columns, validating and cleaning {n} rows").format(n=fmt_int(len(raw.frame))),
                            None)
-                    cand = clean_events(raw, mapping or None)
+                    cand = clean_events(raw, mapping or None, time_zone=zone)
                     report(_("Quality checked: {n} rows kept").format(n=fmt_int(cand.report.rows_kept)), 1.0)
         except DataError as exc:
             show_error(exc, _("This data cannot be used yet; the dataset in use is unchanged."))

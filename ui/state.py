@@ -192,9 +192,9 @@ def read_upload(data: bytes, name: str, fmt: str, sheet: str | None) -> RawTable
 
 @st.cache_data(show_spinner=False, max_entries=4, ttl=CACHE_TTL)
 def prepare_upload(data: bytes, name: str, fmt: str, sheet: str | None,
-                   mapping: tuple[tuple[str, str], ...]) -> Dataset:
+                   mapping: tuple[tuple[str, str], ...], time_zone: str | None = None) -> Dataset:
     raw = read_upload(data, name, fmt, sheet)
-    return clean_events(raw, dict(mapping) or None)
+    return clean_events(raw, dict(mapping) or None, time_zone=time_zone)
 
 
 @cached(max_entries=16)

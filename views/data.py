@@ -8,7 +8,7 @@ from promo_core.io import FORMATS, excel_sheets
 from promo_core.kpis import stray_days
 from promo_core.schema import DataError
 from ui import state
-from ui.mapping import accept_candidate, inferred, mapping_editor
+from ui.mapping import accept_candidate, inferred, mapping_editor, zone_picker
 from ui.tables import events_spec, show
 from ui.tour import tour
 from ui.widgets import downloads, kpi_tiles, md, quality_report, show_error
@@ -44,18 +44,20 @@ with st.expander(_("Load a file"), expanded=state.dataset_key() == "sample", ico
         if raw is not None:
             mapping: dict = {}
             unconfirmed: list = []
+            zone = None
             if raw.kind == "events":
                 inference = inferred(f"{key}:{fmt}:{sheet}", raw)
                 mapping, unconfirmed = mapping_editor(raw, inference, key)
+                zone = zone_picker()
             st.caption(_("Preview of the file as read (first 20 rows; the columns are named as in your file)"))
             st.dataframe(raw.frame.head(20), width="stretch")
             try:
                 with st.spinner(_("Checking quality…")):
-                    cand = state.prepare_upload(data, name, fmt, sheet, tuple(sorted(mapping.items())))
+                    cand = state.prepare_upload(data, name, fmt, sheet, tuple(sorted(mapping.items())), zone)
             except DataError as exc:
                 show_error(exc, _("This file cannot be used yet; the dataset in use is unchanged."))
             else:
-                cand_key = f"{key}:{fmt}:{sheet}:{sorted(mapping.items())}"
+                cand_key = f"{key}:{fmt}:{sheet}:{sorted(mapping.items())}" + (f":{zone}" if zone else "")
                 if accept_candidate(cand, cand_key, name, key, unconfirmed, currency,
                                     in_use=_("This file is the dataset in use."), button_key="accept"):
                     st.rerun()

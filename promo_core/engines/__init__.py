@@ -27,9 +27,10 @@ __all__ = ["ENGINES", "Engine", "EngineData", "Source", "ab_stats", "baskets", "
 
 
 def load(engine: Engine, spec=None, *, url: str | None = None, table: str | None = None, mapping: dict | None = None,
-         nonproduct: bool = True):
+         nonproduct: bool = True, time_zone: str | None = None):
     """Open and clean a source on an engine: an :class:`EngineData` (duckdb, spark) or, on the pandas
-    engine, a :class:`promo_core.quality.Dataset` read by today's loader."""
+    engine, a :class:`promo_core.quality.Dataset` read by today's loader. ``time_zone``: the shop's, in which
+    Unix timestamps and times with offsets are shown (:mod:`promo_core.clock`)."""
     if engine.is_pandas:
         if url is not None or table is not None:
             from .sources import open_table
@@ -38,21 +39,21 @@ def load(engine: Engine, spec=None, *, url: str | None = None, table: str | None
             from ..quality import clean_events
             from .clean import _as_text_frame
             frame = _as_text_frame(t.to_pandas())
-            return clean_events(RawTable(frame, src.name, "events", "database table"), mapping)
+            return clean_events(RawTable(frame, src.name, "events", "database table"), mapping, time_zone=time_zone)
         from ..quality import load_dataset
         paths = resolve_paths(spec).paths
         if len(paths) == 1:
-            return load_dataset(paths[0], mapping=mapping)
-        return _load_many_pandas(paths, mapping)
+            return load_dataset(paths[0], mapping=mapping, time_zone=time_zone)
+        return _load_many_pandas(paths, mapping, time_zone)
     raw, src = read_raw(engine, spec, url=url, table=table)
-    data = clean(engine, raw, mapping, source=src)
+    data = clean(engine, raw, mapping, source=src, time_zone=time_zone)
     if nonproduct:
         from .nonproduct import suggested_codes
         data.nonproduct = suggested_codes(data.events, data.returns)
     return data
 
 
-def _load_many_pandas(paths, mapping):
+def _load_many_pandas(paths, mapping, time_zone=None):
     import pandas as pd
 
     from ..io import RawTable, read_table
@@ -61,7 +62,7 @@ def _load_many_pandas(paths, mapping):
     frame = pd.concat([r.frame for r in raws], ignore_index=True)
     first = raws[0]
     return clean_events(RawTable(frame, first.name, first.kind, first.container, first.encoding, first.delimiter,
-                                 layout=first.layout), mapping)
+                                 layout=first.layout), mapping, time_zone=time_zone)
 
 
 def _is_pandas(data) -> bool:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from ..clock import OFFSET, check_zone, instants_note
 from ..i18n import _
 from ..schema import DataError, canonical_event, check_mapping, sources
 from .backends import Engine
@@ -97,12 +98,42 @@ def _id_expr(col, sample: pd.Series):
     return t
 
 
-def _time_expr(col, sample: pd.Series, name: str):
+def _clock_udfs():
+    """The engines' own functions from a UTC instant to a zone's clock time (DuckDB's ICU, built in; Spark SQL)."""
+    import ibis
+    import ibis.expr.datatypes as dt
+
+    @ibis.udf.scalar.builtin(name="timezone", signature=((dt.string, dt.Timestamp(timezone="UTC")), dt.timestamp))
+    def duckdb_clock(zone, t): ...
+
+    @ibis.udf.scalar.builtin(name="from_utc_timestamp", signature=((dt.timestamp, dt.string), dt.timestamp))
+    def spark_clock(t, zone): ...
+    return duckdb_clock, spark_clock
+
+
+def _clock(engine_name: str, instant, zone: str | None):
+    """``instant`` (a timestamp expression: naive UTC, or zone-aware) as a naive clock time in ``zone``
+    (:mod:`promo_core.clock`; UTC when None), as :func:`promo_core.clock.to_clock` does in pandas."""
+    import ibis
+    utc = ibis.dtype("timestamp('UTC')")
+    if not zone:
+        return instant.cast(utc).cast("timestamp") if instant.type().timezone is not None else instant
+    duckdb_clock, spark_clock = _clock_udfs()
+    if engine_name == "spark":   # Spark's timestamps are instants shown in the session zone, which is UTC
+        return spark_clock(instant.cast("timestamp"), zone)
+    return duckdb_clock(zone, instant.cast(utc))
+
+
+def _time_expr(col, sample: pd.Series, name: str, engine_name: str = "duckdb", zone: str | None = None,
+               notes: list | None = None):
     import ibis
     dt = col.type()
     lo, hi = ibis.timestamp("1900-01-01 00:00:00"), ibis.timestamp("2262-01-01 00:00:00")
     if dt.is_timestamp():
-        t = col.cast("timestamp") if dt.timezone is None else col.cast(ibis.dtype("timestamp('UTC')")).cast("timestamp")
+        t = col.cast("timestamp") if dt.timezone is None else _clock(engine_name, col, zone)
+        if dt.timezone is not None and notes is not None:
+            notes.append(f"Times in column {name!r} were in time zone {dt.timezone}; they were converted to "
+                         f"{zone or 'UTC'}")
     elif dt.is_date():
         t = col.cast("timestamp")
     else:
@@ -114,15 +145,22 @@ def _time_expr(col, sample: pd.Series, name: str):
             med = float(v.median()) if len(v) else 0.0
             unit = "s" if med < 1e11 else "ms" if med < 1e14 else "us" if med < 1e17 else "ns"
             num = col.cast("float64") if dt.is_numeric() else _text(col).try_cast("float64")
-            t = num.cast("int64").as_timestamp(unit)
+            t = _clock(engine_name, num.cast("int64").as_timestamp(unit), zone)
+            if notes is not None:
+                notes.append(instants_note(name, "unix", zone))
         else:
-            parsed = pd.to_datetime(nn, format="ISO8601", errors="coerce")
+            parsed = pd.to_datetime(nn, format="ISO8601", errors="coerce", utc=True)   # mixed offsets too
             if len(nn) and parsed.notna().mean() < 0.5:
                 raise DataError(_("The times in column {column!r} are not in a form the engines read").format(column=name),
                                 where=_("for example {value!r}").format(value=str(nn.iloc[0])),
                                 hint=_("The engines read ISO times (2024-05-31 14:05:00), timestamps and Unix "
                                        "seconds; use --engine pandas for other formats"), column=name)
-            t = _text(col).try_cast("timestamp")
+            if nn.str.contains(OFFSET).any():   # instants: a plain cast would drop the offset (DuckDB)
+                t = _clock(engine_name, _text(col).try_cast(ibis.dtype("timestamp('UTC')")), zone)
+                if notes is not None:
+                    notes.append(instants_note(name, "offset", zone))
+            else:
+                t = _text(col).try_cast("timestamp")
     return ibis.ifelse((t >= lo) & (t < hi), t, ibis.null("timestamp"))
 
 
@@ -161,9 +199,12 @@ def _event_expr(engine: Engine, raw, col, name: str):
     return expr
 
 
-def clean(engine: Engine, raw, mapping: dict | None = None, source=None) -> EngineData:
-    """Map and clean a raw Ibis table; the report's numbers are computed in the engine."""
+def clean(engine: Engine, raw, mapping: dict | None = None, source=None, time_zone: str | None = None) -> EngineData:
+    """Map and clean a raw Ibis table; the report's numbers are computed in the engine. ``time_zone``: the shop's
+    (:mod:`promo_core.clock`), in which Unix timestamps and times with offsets are shown."""
     import ibis
+    zone = check_zone(time_zone)
+    notes: list[str] = []
     sample = _sample(raw)
     text_sample = _as_text_frame(sample)
     from ..inference import infer_mapping
@@ -186,7 +227,8 @@ def clean(engine: Engine, raw, mapping: dict | None = None, source=None) -> Engi
     raw = raw.rename({v: k for k, v in safe.items()})
     c = {k: raw[safe[v]] for k, v in single.items()}
     derived = {"user_id": _id_expr(c["user_id"], sample[single["user_id"]]),
-               "timestamp": _time_expr(c["timestamp"], sample[single["timestamp"]], single["timestamp"])}
+               "timestamp": _time_expr(c["timestamp"], sample[single["timestamp"]], single["timestamp"],
+                                       getattr(engine, "name", "duckdb"), zone, notes)}
     has = set(single)
     if "event" in has:
         derived["event"] = _event_expr(engine, raw, c["event"], single["event"])
@@ -317,7 +359,7 @@ def clean(engine: Engine, raw, mapping: dict | None = None, source=None) -> Engi
     report = {"file": source.describe() if source is not None else {}, "mapping": dict(mapping),
               "rows_read": rows_read, "facts": facts, "steps": steps, "rows_kept": kept, **summary,
               "attributes": list(extras), "engine": engine.describe()}
-    return EngineData(engine, events, ret, report, dict(mapping), tuple(extras), source=source)
+    return EngineData(engine, events, ret, report, dict(mapping), tuple(extras), source=source, notes=notes)
 
 
 def materialise(engine: Engine, expr):

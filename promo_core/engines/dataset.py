@@ -325,14 +325,15 @@ class EngineSource:
     sample: object   # promo_core.io.RawTable of the first SAMPLE_ROWS rows
 
     def clean(self, mapping: dict | None, name: str, progress=None,
-              max_rows_in_memory: int | None = None) -> EngineDataset:
-        """Validate and clean every row in the engine; the dataset the pages use."""
+              max_rows_in_memory: int | None = None, time_zone: str | None = None) -> EngineDataset:
+        """Validate and clean every row in the engine; the dataset the pages use (``time_zone``: the shop's,
+        :mod:`promo_core.clock`)."""
         from ..nonproduct import classify_items
         from .clean import clean
         _say(progress, _("Validating and cleaning every row in the engine"), 0.1)
         before = _temp_tables(self.engine)
         with engine_errors(self.source):
-            data = clean(self.engine, self.raw, mapping or None, source=self.source)
+            data = clean(self.engine, self.raw, mapping or None, source=self.source, time_zone=time_zone)
             _say(progress, _("Keeping the cleaned rows in the engine"), 0.6)
             ds = EngineDataset(data, name, max_rows_in_memory=max_rows_in_memory)
         ds._shared["tables"] = sorted(_temp_tables(self.engine) - before)
