@@ -424,7 +424,7 @@ def test_cli_gives_todays_results_on_duckdb(tmp_path):
     assert (tmp_path / "rules_duckdb.csv").read_bytes() == (tmp_path / "rules_pandas.csv").read_bytes()
 
 
-def plan_clv_propensity(data: str, tmp_path, engines_and_options, timeout=900) -> dict:
+def plan_clv_propensity(data: str, tmp_path, engines_and_options, timeout=900, run=run) -> dict:
     """plan (RFM with the optimiser, lifecycle against last year), clv with its hold-out check and segment
     --propensity, once per engine; each engine's files in a folder of its own."""
     files = {}
@@ -473,16 +473,23 @@ def test_cli_plan_clv_and_propensity_on_duckdb_equal_the_pandas_core(tmp_path):
     assert_same_plan_clv_propensity(files["pandas"], files["duckdb"])
 
 
-def test_cli_plan_clv_and_propensity_on_spark_equal_the_pandas_core(tmp_path):
-    """The same commands with --engine spark (local[2], a JVM of its own per command): the same Ibis expressions
-    run in Spark SQL, and the files written are the pandas core's."""
-    if shutil.which("java") is None:
-        pytest.skip("Java is not installed (scripts/test.sh installs openjdk-17-jre-headless)")
+def test_cli_plan_clv_and_propensity_on_spark_equal_the_pandas_core(spark, tmp_path, capsys):
+    """The same commands with --engine spark --spark-master local[2]: the same Ibis expressions run in Spark SQL,
+    and the files written are the pandas core's. Run in this process, on the module's Spark session (a JVM per
+    command would add a minute)."""
+    from types import SimpleNamespace
+
+    from promo_core.cli import main
     from promo_core.sample import generate
+
+    def in_process(*args, timeout=None):
+        code = main(list(args))
+        out, err = capsys.readouterr()
+        return SimpleNamespace(returncode=code, stdout=out, stderr=err)
     path = tmp_path / "shop.csv"
     generate(n_users=400, seed=11)["events"].to_csv(path, index=False, date_format="%Y-%m-%d %H:%M:%S")
     files = plan_clv_propensity(str(path), tmp_path, [("pandas",), ("spark", "--spark-master", "local[2]")],
-                                timeout=1200)
+                                run=in_process)
     assert_same_plan_clv_propensity(files["pandas"], files["spark"])
 
 
