@@ -7,7 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .i18n import N_, _, fmt_pct
+from .i18n import N_, _, current_locale, fmt_pct
 
 PALETTE = ("#3b6ea8", "#e07b39", "#5a9e6f", "#b55d8c", "#8c7a4f", "#4fa3a5", "#c9a227", "#7a6fb5")
 EVENT_LABELS = {"view": N_("Product views"), "search": N_("Searches"), "click": N_("Clicks"),
@@ -21,6 +21,14 @@ def _layout(fig: go.Figure, title: str, height: int = 380, legend: str = "top") 
     fig.update_layout(title=dict(text=title, y=0.98, yanchor="top"), height=height,
                       margin=dict(l=10, r=10, t=80 if legend == "top" else 50, b=10),
                       template="plotly_white", colorway=list(PALETTE), legend=place, hovermode="x unified")
+    return fig
+
+
+def _dates_in_language(fig: go.Figure) -> go.Figure:
+    """Date ticks and hover dates in the screen's language: plotly.js writes English month names (Nov 26) unless
+    told otherwise, so a Chinese screen gets 2017年11月26日."""
+    if current_locale() == "zh_CN":
+        fig.update_xaxes(tickformat="%Y年%-m月%-d日", hoverformat="%Y年%-m月%-d日")
     return fig
 
 
@@ -43,7 +51,7 @@ def fig_daily_activity(daily: pd.DataFrame, currency: str = "£") -> go.Figure:
         fig.update_yaxes(rangemode="tozero", secondary_y=False)
     else:
         fig.update_yaxes(title_text=_("Events per day (count)"))
-    return _layout(fig, _("Daily activity"))
+    return _layout(_dates_in_language(fig), _("Daily activity"))
 
 
 def fig_funnel(funnel: pd.DataFrame) -> go.Figure:
@@ -413,7 +421,7 @@ def fig_effect_over_time(over_time: pd.DataFrame, treatment: str, relative: bool
     fig.add_hline(y=0, line_dash="dot", line_color="#999")
     fig.update_yaxes(title_text=_("Lift over the control (%)") if relative else _("Difference from the control"))
     fig.update_xaxes(title_text=_("Day (everything seen up to the end of the day)"))
-    return _layout(fig, _("{treatment}: effect over time").format(treatment=treatment))
+    return _layout(_dates_in_language(fig), _("{treatment}: effect over time").format(treatment=treatment))
 
 
 def fig_lifecycle_backtest(bt: pd.DataFrame) -> go.Figure:

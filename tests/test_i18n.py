@@ -92,3 +92,18 @@ def test_numbers_money_and_percentages_read_as_a_person_writes_them():
         assert fmt_compact(8_887_123, "¥") == "¥888.71万"
         assert fmt_compact(188_871_234_567, "¥") == "¥1888.71亿"
         assert fmt_money(8887.0) == "¥8,887"
+
+
+def test_chart_dates_are_written_in_the_language_of_the_screen():
+    """plotly.js writes English month names; a Chinese screen gets 2017年11月26日 on the date axes."""
+    import pandas as pd
+
+    from promo_core.charts import fig_daily_activity
+    daily = pd.DataFrame({"date": pd.date_range("2017-11-25", periods=3), "revenue": [1.0, 2.0, 3.0],
+                          "view": [5, 6, 7]})
+    with locale_context("zh_CN"):
+        zh = fig_daily_activity(daily, "¥")
+    with locale_context("en"):
+        en = fig_daily_activity(daily, "£")
+    assert zh.layout.xaxis.tickformat == "%Y年%-m月%-d日" and zh.layout.xaxis.hoverformat == "%Y年%-m月%-d日"
+    assert en.layout.xaxis.tickformat is None   # plotly's own English dates
