@@ -45,10 +45,11 @@ def _input_args(p: argparse.ArgumentParser, formats: Sequence[str] = FORMATS) ->
 
 
 def _zone_arg(p: argparse.ArgumentParser) -> None:
+    from .i18n import _
     p.add_argument("--time-zone", metavar="ZONE",
-                   help="the shop's time zone, e.g. Asia/Shanghai (Beijing time): Unix timestamps and times with a "
-                        "UTC offset are read as its clock times, so hours of the day and day boundaries are the "
-                        "shop's (default UTC; times written without an offset are kept as written)")
+                   help=_("the shop's time zone, e.g. Asia/Shanghai (Beijing time): Unix timestamps and times with a "
+                          "UTC offset are read as its clock times, so hours of the day and day boundaries are the "
+                          "shop's (default UTC; times written without an offset are kept as written)"))
 
 
 #: The command line's cap on what a gzip, .xlsx or Parquet file may unpack to (the app's is lower).
@@ -1054,7 +1055,7 @@ def _validate_engine(args: argparse.Namespace) -> int:
     payload = engines.quality_report(data)
     payload["nonproduct"] = list(data.nonproduct)
     payload["notes"] = [_("Computed in the {engine} engine; the plausibility checks and example file lines are "
-                          "given by --engine pandas").format(engine=data.engine.name)]
+                          "given by --engine pandas").format(engine=data.engine.name), *map(str, data.notes)]
     payload["mapping_needs_review"] = []
     payload["kpis"] = engines.kpis(data).to_dict()
     text = to_json_text(payload)

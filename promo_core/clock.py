@@ -11,16 +11,19 @@ UTC is the default and changes nothing; the choice is stated in the quality repo
 
 from __future__ import annotations
 
+from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import pandas as pd
 
-from .i18n import _
-from .schema import DataError
+from .i18n import N_, _
+from .schema import DataError, Msg
 
 UTC = "UTC"
-#: a time, then Z or +hh:mm: the text of an instant
-OFFSET = r"\d:\d\d(?::\d\d(?:\.\d+)?)?\s*(?:Z|[+-]\d\d:?\d\d)\s*$"
+#: a time, then Z, +hh, +hhmm or +hh:mm: the text of an instant (RE2, Java and Python read it alike)
+OFFSET = r"\d:\d\d(?::\d\d(?:\.\d+)?)?\s*(?:Z|[+-]\d\d(?::?\d\d)?)\s*$"
+#: the same, split into the time and its offset (without the blanks between them, which DuckDB refuses)
+OFFSET_PARTS = r"^(.*\d:\d\d(?::\d\d(?:\.\d+)?)?)\s*(Z|[+-]\d\d(?::?\d\d)?)\s*$"
 #: offered first in the app's list (the rest follow alphabetically)
 COMMON_ZONES = ("UTC", "Asia/Shanghai", "Asia/Hong_Kong", "Asia/Taipei", "Asia/Singapore", "Asia/Tokyo",
                 "Asia/Seoul", "Asia/Kolkata", "Europe/London", "Europe/Paris", "Europe/Berlin", "America/New_York",
@@ -37,16 +40,25 @@ def check_zone(name: str | None) -> str | None:
         return None
     try:
         ZoneInfo(name)
+        known = name in _known()
     except (ZoneInfoNotFoundError, ValueError):
+        known = False
+    if not known:   # 'localtime' (the server's own zone) and the posix/right aliases no engine shares
         raise DataError(_("{zone!r} is not a time zone PromoScope knows").format(zone=name),
                         hint=_("Use an IANA name such as Asia/Shanghai (Beijing time), Europe/London or "
-                               "America/New_York")) from None
+                               "America/New_York"))
     return name
+
+
+@cache
+def _known() -> frozenset[str]:
+    return frozenset(z for z in available_timezones() if not z.startswith(("posix", "right/")) and z not in
+                     ("localtime", "Factory"))
 
 
 def zone_choices() -> list[str]:
     """Every IANA zone, the common ones first (for a select box)."""
-    rest = sorted(z for z in available_timezones() if z not in COMMON_ZONES and "/" in z and not z.startswith("Etc/"))
+    rest = sorted(z for z in _known() if z not in COMMON_ZONES and "/" in z and not z.startswith("Etc/"))
     return [*COMMON_ZONES, *rest]
 
 
@@ -57,13 +69,29 @@ def to_clock(utc: pd.Series, zone: str | None) -> pd.Series:
     return utc.dt.tz_convert(zone or "UTC").dt.tz_localize(None)
 
 
-def instants_note(column: str, kind: str, zone: str | None) -> str:
-    """What was done with the instants of ``column`` (``kind``: 'unix' or 'offset'), said in the quality report."""
-    what = (_("Times in column {column!r} are Unix timestamps") if kind == "unix"
-            else _("Times in column {column!r} carry UTC offsets")).format(column=column)
-    if zone:
-        return what + "; " + _("they are shown as {zone} clock times (the shop's time zone chosen when loading)."
-                               ).format(zone=zone)
-    return what + "; " + _("they are shown as UTC clock times. If the shop keeps another time, choose its time zone "
-                           "when loading (Asia/Shanghai for Beijing time; --time-zone on the command line): hours of "
-                           "the day and day boundaries follow it.")
+_NOTES = {
+    ("unix", False): N_("Times in column {column!r} are Unix timestamps; they are shown as UTC clock times. If the "
+                        "shop keeps another time, choose its time zone when loading (Asia/Shanghai for Beijing time; "
+                        "--time-zone on the command line): hours of the day and day boundaries follow it."),
+    ("unix", True): N_("Times in column {column!r} are Unix timestamps; they are shown as {zone} clock times (the "
+                       "shop's time zone chosen when loading)."),
+    ("offset", False): N_("Times in column {column!r} carry UTC offsets ({offsets}); they are shown as UTC clock "
+                          "times, and times without an offset are kept as written. If the shop keeps another time, "
+                          "choose its time zone when loading (--time-zone on the command line)."),
+    ("offset", True): N_("Times in column {column!r} carry UTC offsets ({offsets}); they are shown as {zone} clock "
+                         "times (the shop's time zone chosen when loading), and times without an offset are kept as "
+                         "written."),
+    ("aware", False): N_("Times in column {column!r} were stored in time zone {stored}; they are shown as UTC clock "
+                         "times. If the shop keeps another time, choose its time zone when loading (--time-zone on "
+                         "the command line)."),
+    ("aware", True): N_("Times in column {column!r} were stored in time zone {stored}; they are shown as {zone} clock "
+                        "times (the shop's time zone chosen when loading)."),
+}
+
+
+def instants_note(column: str, kind: str, zone: str | None, **values) -> Msg:
+    """What was done with the instants of ``column``, for the quality report: ``kind`` 'unix', 'offset' (with
+    ``offsets``, the offsets seen) or 'aware' (with ``stored``, the column's own zone). Kept in English and
+    translated where it is shown (:class:`promo_core.schema.Msg`): reports are cached across sessions."""
+    extra = {"zone": zone} if zone else {}
+    return Msg(_NOTES[(kind, bool(zone))], column=column, **values, **extra)

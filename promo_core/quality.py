@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from .clock import OFFSET as _OFFSET
-from .clock import check_zone, instants_note, to_clock
+from .clock import OFFSET_PARTS, check_zone, instants_note, to_clock
 from .i18n import N_
 from .inference import Inference, infer_mapping, unit_or_line
 from .io import Format, RawTable, read_table
@@ -94,6 +94,9 @@ class QualityReport:
     #: ``rows_read``/``rows_kept`` count items: each line is split into one row per distinct item of the basket
     baskets_read: int | None = None
     baskets_kept: int | None = None
+    #: the shop's time zone the instants were shown in (promo_core.clock; None: UTC), for files read later
+    #: for the same shop (a campaign's outcome events)
+    time_zone: str | None = None
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -352,7 +355,7 @@ def clean_events(raw: RawTable, mapping: Mapping[str, str] | None = None, *,
     report = _report(raw, mapping, facts, steps, events, tuple(extras), tuple(notes))
     if baskets:  # a row is one item of a basket: say how many baskets (lines) were read and kept
         report = replace(report, baskets_read=facts["baskets"], baskets_kept=int(events["user_id"].nunique()))
-    report = replace(report, mapping_used=mapping_reasons(mapping, inference), checks=tuple(checks),
+    report = replace(report, mapping_used=mapping_reasons(mapping, inference), checks=tuple(checks), time_zone=zone,
                      discounts=discount_breakdown(events).set_index("source")["amount"].round(2).to_dict()
                      if disc is not None else {})
     returned = _returns_frame(return_rows, user, times, col, mapping, lines, order, price, qty)
@@ -665,14 +668,13 @@ def parse_times(s: pd.Series, source: str, lines: np.ndarray, max_bad_share: flo
 
     Instants (Unix timestamps, times with UTC offsets, zone-aware columns) become clock times in
     ``zone`` (the shop's time zone, :mod:`promo_core.clock`; UTC when None), and a note saying so is
-    appended to ``notes``; times without an offset in a column where others carry one are taken as
-    UTC. Times written without any offset are kept as written.
+    appended to ``notes``. Times written without an offset are kept as written, also in a column
+    where other rows carry one.
     """
     if pd.api.types.is_datetime64_any_dtype(s):
         if getattr(s.dt, "tz", None) is not None:
             if notes is not None:
-                notes.append(f"Times in column {source!r} were in time zone {s.dt.tz}; they were converted to "
-                             f"{zone or 'UTC'}")
+                notes.append(instants_note(source, "aware", zone, stored=str(s.dt.tz)))
             s = to_clock(s, zone)
         return s.where((s >= pd.Timestamp("1900-01-01")) & (s < pd.Timestamp("2262-01-01"))).astype("datetime64[ns]")
     t = _text(s)
@@ -690,20 +692,14 @@ def parse_times(s: pd.Series, source: str, lines: np.ndarray, max_bad_share: flo
         import warnings
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            out = _to_datetime(t)
+            out = _to_datetime(t, zone)
             if out.isna().sum() > t.isna().sum() and out.notna().mean() < 0.5:
-                out = _to_datetime(t, dayfirst=True)
-    if getattr(out.dt, "tz", None) is not None:
-        if notes is not None:
-            offsets = nn.str.extract(r"\d:\d\d(?::\d\d(?:\.\d+)?)?\s*(Z|[+-]\d\d:?\d\d)\s*$", expand=False)
+                out = _to_datetime(t, zone, dayfirst=True)
+        offsets = nn.str.extract(OFFSET_PARTS, expand=True)[1]
+        if notes is not None and offsets.notna().any():
             counts = offsets.fillna("no offset").value_counts()
-            shown = ", ".join(f"{k} ({v:,} rows)" for k, v in counts.head(5).items())
-            notes.append(f"Times in column {source!r} carry {'different UTC offsets' if len(counts) > 1 else 'a UTC offset'}"
-                         f" ({shown}); all were converted to {zone or 'UTC'} clock times"
-                         + (", and times without an offset were taken as UTC" if "no offset" in counts else "")
-                         + ("" if zone else ". If the shop keeps another time, choose its time zone when loading "
-                                           "(--time-zone on the command line)"))
-        out = to_clock(out, zone)
+            notes.append(instants_note(source, "offset", zone, offsets=", ".join(
+                f"{k} ({v:,} rows)" for k, v in counts.head(5).items())))
     out = out.where((out >= pd.Timestamp("1900-01-01")) & (out < pd.Timestamp("2262-01-01")))
     out = out.astype("datetime64[ns]")
     bad = (t.notna() & out.isna()).to_numpy()
@@ -720,20 +716,28 @@ def parse_times(s: pd.Series, source: str, lines: np.ndarray, max_bad_share: flo
 
 
 
-def _to_datetime(t: pd.Series, **kw) -> pd.Series:
+def _to_datetime(t: pd.Series, zone: str | None = None, **kw) -> pd.Series:
+    """Naive clock times from text: a row with a UTC offset is an instant, shown in ``zone`` (UTC when None); a row
+    without one is kept as written."""
+    has = t.str.contains(_OFFSET, na=False)
+    if not has.any():
+        return _parse_dates(t, **kw)
+    out = pd.Series(pd.NaT, index=t.index, dtype="datetime64[ns]")
+    out[has] = to_clock(_parse_dates(t[has], utc=True, **kw), zone).astype("datetime64[ns]")
+    if (~has).any():
+        out[~has] = _parse_dates(t[~has], **kw)
+    return out
+
+
+def _parse_dates(t: pd.Series, utc: bool = False, **kw) -> pd.Series:
     try:
-        if t.str.contains(_OFFSET).any():  # any offset: one zone for all, UTC (naive times taken as UTC)
-            out = pd.to_datetime(t, errors="coerce", utc=True, **kw)
-            if out.isna().sum() > t.isna().sum() and not kw:  # pandas took one row's format for all
-                iso = pd.to_datetime(t, errors="coerce", utc=True, format="ISO8601")
-                out = iso if iso.isna().sum() < out.isna().sum() else out
-            return out
-        return pd.to_datetime(t, errors="coerce", **kw)
-    except (ValueError, TypeError):  # mixed UTC offsets (or offsets and none): one zone, UTC
-        try:
-            return pd.to_datetime(t, errors="coerce", utc=True, **kw)
-        except (ValueError, TypeError):  # unreadable as a whole: parse_times names the rows
-            return pd.Series(pd.NaT, index=t.index, dtype="datetime64[ns]")
+        out = pd.to_datetime(t, errors="coerce", utc=utc, **kw)
+        if utc and out.isna().sum() > t.isna().sum() and not kw:  # pandas took one row's format for all
+            iso = pd.to_datetime(t, errors="coerce", utc=True, format="ISO8601")
+            out = iso if iso.isna().sum() < out.isna().sum() else out
+        return out
+    except (ValueError, TypeError):  # unreadable as a whole: parse_times names the rows
+        return pd.Series(pd.NaT, index=t.index, dtype="datetime64[ns, UTC]" if utc else "datetime64[ns]")
 
 
 _CURRENCY = re.compile(r"[£$€¥￥₹\s\u00a0]|(?i:usd|gbp|eur|rmb|cny|元)")

@@ -31,6 +31,11 @@ def test_taobao_in_beijing_time_ends_at_midnight_on_3_december_as_published():
     assert hours.idxmin() == 3 and utc.events["timestamp"].dt.hour.value_counts().idxmin() == 19
     assert "Unix timestamps" in utc.report.notes[-1] and "UTC clock times" in utc.report.notes[-1]
     assert "Asia/Shanghai clock times" in bj.report.notes[-1]
+    assert (utc.report.time_zone, bj.report.time_zone) == (None, "Asia/Shanghai")   # for the readout's events
+    from promo_core.i18n import locale_context
+    from promo_core.schema import tr
+    with locale_context("zh_CN"):   # kept in English in the (shared) report, translated where it is shown
+        assert "Unix 时间戳" in tr(bj.report.notes[-1]) and "Asia/Shanghai" in tr(bj.report.notes[-1])
 
 
 def frame(times) -> bytes:
@@ -60,6 +65,9 @@ def test_offsets_and_summer_time_follow_the_zone_and_plain_times_stay_as_written
 def test_utc_and_nothing_change_nothing_and_an_unknown_zone_is_a_clear_message():
     assert check_zone(None) is check_zone("") is check_zone("UTC") is check_zone(" utc ") is None
     assert check_zone("Asia/Shanghai") == "Asia/Shanghai"
+    for private in ("localtime", "posixrules", "posix/Asia/Shanghai", "right/UTC"):   # no engine shares them
+        with pytest.raises(DataError, match="not a time zone"):
+            check_zone(private)
     with pytest.raises(DataError, match="not a time zone") as err:
         load_dataset(frame(["1311544070"] * 3), "u.csv", time_zone="Beijing")
     assert "Asia/Shanghai" in err.value.hint
@@ -70,7 +78,12 @@ def test_utc_and_nothing_change_nothing_and_an_unknown_zone_is_a_clear_message()
 @pytest.mark.parametrize("zone", [None, "Asia/Shanghai", "America/New_York"])
 def test_duckdb_shows_the_same_clock_times_as_pandas(tmp_path, zone):
     files = {"unix.csv": frame(["1311544070", "1294000000", "1511544070"]),
-             "offsets.csv": frame(["2024-05-31T14:05:00+08:00", "2024-05-31T07:05:00+01:00", "2024-01-15T06:05:00Z"])}
+             "offsets.csv": frame(["2024-05-31T14:05:00+08:00", "2024-05-31T07:05:00+01:00", "2024-01-15T06:05:00Z"]),
+             # a blank before the offset (DuckDB reads none), an hours-only offset, and a row without one
+             "spaced.csv": frame(["2024-05-31 14:05:00 +08:00", "2024-05-31T14:05:00+08", "2024-05-31 14:05:00"])}
+    late = pd.DataFrame({"user_id": [f"u{i}" for i in range(30_001)], "event": "view", "item_id": "x",
+                         "timestamp": ["2024-05-31 14:05:00"] * 30_000 + ["2024-05-31 14:05:00+08:00"]})
+    files["late.csv"] = late.to_csv(index=False).encode()   # the offset only after the engine's 20,000-row sample
     for name, data in files.items():
         path = tmp_path / name
         path.write_bytes(data)
@@ -78,7 +91,13 @@ def test_duckdb_shows_the_same_clock_times_as_pandas(tmp_path, zone):
         got = mine.events.to_pandas().sort_values("user_id")["timestamp"].astype("datetime64[ns]").tolist()
         want = load_dataset(path, time_zone=zone).events.sort_values("user_id")["timestamp"].tolist()
         assert got == want, name
-        assert any(("UTC" if zone is None else zone) + " clock times" in n for n in mine.notes), mine.notes
+        if name != "late.csv":
+            assert any(("UTC" if zone is None else zone) + " clock times" in n for n in mine.notes), mine.notes
+    # rows without an offset are kept as written, in pandas and in the engine alike
+    naive = load_dataset(tmp_path / "late.csv", time_zone=zone).events
+    assert (naive.loc[naive["user_id"] != "u30000", "timestamp"] == pd.Timestamp("2024-05-31 14:05")).all()
+    assert naive.loc[naive["user_id"] == "u30000", "timestamp"].iloc[0] == (
+        pd.Timestamp("2024-05-31 06:05", tz="UTC").tz_convert(zone or "UTC").tz_localize(None))
     parquet = tmp_path / "aware.parquet"   # a zone-aware Parquet column: instants too
     pd.DataFrame({"user_id": ["a", "b"], "timestamp": pd.to_datetime([1311544070, 1511544070], unit="s", utc=True),
                   "event": "view", "item_id": "x"}).to_parquet(parquet)
@@ -99,6 +118,7 @@ def test_cli_reads_unix_times_in_the_zone_given_and_refuses_an_unknown_one():
         assert p.returncode == 0, p.stderr
         report = json.loads(p.stdout)
         assert report["last_event"] == "2017-12-03 23:59:23", engine
+        assert any("Asia/Shanghai clock times" in n for n in report["notes"]), engine
     p = run("validate", path, "--time-zone", "Beijing")
     assert p.returncode == 2 and "Traceback" not in p.stderr
     assert "not a time zone" in p.stderr and "Asia/Shanghai" in p.stderr
@@ -113,7 +133,7 @@ def test_the_data_page_reads_an_upload_in_the_shops_time_zone():
     assert not at.exception
     text = " ".join(m.value for m in at.caption)
     assert "UTC clock times" in text   # the default is stated where the report is shown
-    at.selectbox(key="shop_time_zone").set_value("Asia/Shanghai").run()
+    at.selectbox(key="shop_time_zone_upload").set_value("Asia/Shanghai").run()
     assert not at.exception
     text = " ".join(m.value for m in at.caption)
     assert "Asia/Shanghai clock times" in text and "UTC clock times" not in text

@@ -85,14 +85,22 @@ def mapping_editor(raw: RawTable, inference: Inference, key: str) -> tuple[dict,
     return mapping, unconfirmed
 
 
-def zone_picker() -> str | None:
-    """The shop's time zone (:mod:`promo_core.clock`), one choice for the session; None for UTC (no change)."""
+ZONE = "shop_time_zone"
+
+
+def zone_picker(where: str) -> str | None:
+    """The shop's time zone (:mod:`promo_core.clock`) for the data read ``where`` (the upload or a server source);
+    the last choice is the next one's start. None for UTC (no change)."""
     from promo_core.clock import UTC, zone_choices
-    zone = st.selectbox(_("Shop's time zone"), zone_choices(), key="shop_time_zone",
+    choices = zone_choices()
+    last = st.session_state.get(ZONE, UTC)
+    zone = st.selectbox(_("Shop's time zone"), choices, index=choices.index(last) if last in choices else 0,
+                        key=f"{ZONE}_{where}",
                         help=_("Unix timestamps and times with a UTC offset are instants: they are shown as clock "
                                "times of this zone, so hours of the day and day boundaries are the shop's (Beijing "
                                "time: Asia/Shanghai). Times written without an offset are kept as written. UTC "
                                "changes nothing."))
+    st.session_state[ZONE] = zone
     return None if zone == UTC else zone
 
 

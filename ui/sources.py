@@ -266,7 +266,7 @@ def _review(key: str, label: str, load: Callable) -> None:
     zone = None
     if raw.kind == "events":
         mapping, unconfirmed = mapping_editor(raw, inferred(key, raw), key)
-        zone = zone_picker()
+        zone = zone_picker("server")
     if opened:
         st.caption(_("The column mapping is inferred on the first {n} rows; the cleaning then runs on every row "
                      "in the engine.").format(n=fmt_int(len(raw.frame))))

@@ -48,7 +48,7 @@ with st.expander(_("Load a file"), expanded=state.dataset_key() == "sample", ico
             if raw.kind == "events":
                 inference = inferred(f"{key}:{fmt}:{sheet}", raw)
                 mapping, unconfirmed = mapping_editor(raw, inference, key)
-                zone = zone_picker()
+                zone = zone_picker("upload")
             st.caption(_("Preview of the file as read (first 20 rows; the columns are named as in your file)"))
             st.dataframe(raw.frame.head(20), width="stretch")
             try:

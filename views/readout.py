@@ -72,8 +72,9 @@ try:
                 st.info(_("Upload the campaign period's events, or choose another source above."),
                         icon=":material/upload:")
                 st.stop()
-            ds = state.prepare_upload(e_up.getvalue(), e_up.name, "auto", None, ())
-            dkey, label = state.content_key(e_up.getvalue()), "campaign events"
+            zone = state.dataset().report.time_zone   # the shop's clock, as the data in use was read
+            ds = state.prepare_upload(e_up.getvalue(), e_up.name, "auto", None, (), zone)
+            dkey, label = state.content_key(e_up.getvalue()) + (f":{zone}" if zone else ""), "campaign events"
             days = 0
         else:
             ds, dkey, label = state.dataset(), state.dataset_key(), "loaded data"

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from ..clock import OFFSET, check_zone, instants_note
+from ..clock import OFFSET, OFFSET_PARTS, check_zone, instants_note
 from ..i18n import _
 from ..schema import DataError, canonical_event, check_mapping, sources
 from .backends import Engine
@@ -132,8 +132,7 @@ def _time_expr(col, sample: pd.Series, name: str, engine_name: str = "duckdb", z
     if dt.is_timestamp():
         t = col.cast("timestamp") if dt.timezone is None else _clock(engine_name, col, zone)
         if dt.timezone is not None and notes is not None:
-            notes.append(f"Times in column {name!r} were in time zone {dt.timezone}; they were converted to "
-                         f"{zone or 'UTC'}")
+            notes.append(instants_note(name, "aware", zone, stored=str(dt.timezone)))
     elif dt.is_date():
         t = col.cast("timestamp")
     else:
@@ -155,12 +154,15 @@ def _time_expr(col, sample: pd.Series, name: str, engine_name: str = "duckdb", z
                                 where=_("for example {value!r}").format(value=str(nn.iloc[0])),
                                 hint=_("The engines read ISO times (2024-05-31 14:05:00), timestamps and Unix "
                                        "seconds; use --engine pandas for other formats"), column=name)
-            if nn.str.contains(OFFSET).any():   # instants: a plain cast would drop the offset (DuckDB)
-                t = _clock(engine_name, _text(col).try_cast(ibis.dtype("timestamp('UTC')")), zone)
-                if notes is not None:
-                    notes.append(instants_note(name, "offset", zone))
-            else:
-                t = _text(col).try_cast("timestamp")
+            # row by row, as promo_core.quality: a time with a UTC offset is an instant, shown in the zone (a plain
+            # cast would drop the offset, and DuckDB reads no blank before it); one without is kept as written
+            text = _text(col)
+            tight = text.re_extract(OFFSET_PARTS, 1).concat(text.re_extract(OFFSET_PARTS, 2))
+            instant = _clock(engine_name, tight.try_cast(ibis.dtype("timestamp('UTC')")), zone)
+            t = ibis.ifelse(text.re_search(OFFSET), instant, text.try_cast("timestamp"))
+            seen = nn.str.extract(OFFSET_PARTS, expand=True)[1].dropna()
+            if notes is not None and len(seen):
+                notes.append(instants_note(name, "offset", zone, offsets=", ".join(seen.value_counts().index[:5])))
     return ibis.ifelse((t >= lo) & (t < hi), t, ibis.null("timestamp"))
 
 
@@ -358,7 +360,7 @@ def clean(engine: Engine, raw, mapping: dict | None = None, source=None, time_zo
                         hint=_("Check the column mapping, then the values in that column"))
     report = {"file": source.describe() if source is not None else {}, "mapping": dict(mapping),
               "rows_read": rows_read, "facts": facts, "steps": steps, "rows_kept": kept, **summary,
-              "attributes": list(extras), "engine": engine.describe()}
+              "attributes": list(extras), "engine": engine.describe(), "time_zone": zone}
     return EngineData(engine, events, ret, report, dict(mapping), tuple(extras), source=source, notes=notes)
 
 

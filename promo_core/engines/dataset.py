@@ -43,7 +43,7 @@ def report_of(data: EngineData) -> QualityReport:
                          rows_kept=int(r["rows_kept"]), users=int(r["users"]), items=r.get("items"),
                          orders=r.get("orders"), first_event=r.get("first_event"), last_event=r.get("last_event"),
                          event_mix=dict(r.get("event_mix", {})), attributes=tuple(r.get("attributes", ())),
-                         notes=notes)
+                         notes=notes, time_zone=r.get("time_zone"))
 
 
 def canonical(frame: pd.DataFrame) -> pd.DataFrame:
