@@ -157,10 +157,10 @@ def odd_files(good: str) -> dict[str, tuple[bytes, int, str]]:
     return {
         "mixed-utc-offsets.csv": (("customer,time,price\n" + "".join(
             f"c{i},2024-03-{i % 28 + 1:02d}T10:00:00{'+01:00' if i % 2 else '+02:00'},3\n" for i in range(n))).encode(),
-            0, "different UTC offsets"),
+            0, "carry UTC offsets (+02:00 (20 rows), +01:00 (20 rows))"),
         "offsets-and-naive-times.csv": (("customer,time,price\n" + "".join(
             f"c{i},2024-03-{i % 28 + 1:02d}T10:00{'-05:00' if i % 3 else ''},3\n" for i in range(n))).encode(),
-            0, "times without an offset were taken as UTC"),
+            0, "times without an offset are kept as written"),
         "parquet-struct-and-list.parquet": (_parquet(pa.table({
             "customer": users, "time": days, "price": [2.5] * n, "tags": [["a", "b"]] * n,
             "address": [{"city": "Leeds", "zip": 1}] * n})), 0, "nested values"),
@@ -173,7 +173,7 @@ def odd_files(good: str) -> dict[str, tuple[bytes, int, str]]:
             "more than once"),
         "parquet-time-zone.parquet": (_parquet(pa.table({"customer": users, "time": pa.array(
             [datetime.datetime(2024, 3, 1, 9)] * n, pa.timestamp("us", tz="Asia/Shanghai")),
-            "price": pa.array([decimal.Decimal("3.50")] * n, pa.decimal128(8, 2))})), 0, "converted to UTC"),
+            "price": pa.array([decimal.Decimal("3.50")] * n, pa.decimal128(8, 2))})), 0, "shown as UTC clock times"),
         "parquet-truncated.parquet": (_parquet(pa.table({"customer": users, "time": days}))[:-40], 2,
                                       "could not be read as Parquet"),
         "field-longer-than-csv-limit.csv": (("customer,time,price,item name\nc1,2024-01-01,3," + "x" * 200_000
