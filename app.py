@@ -58,6 +58,8 @@ with st.sidebar:
     st.toggle(_("Pseudonymise user ids"), key="pseudonymise", on_change=state.apply_privacy,
               help=_("Replace user ids by a salted hash in this session, before any page sees them. "
                      "The salt lives only in memory; reload the data to see the original ids again."))
+    if st.session_state.get("pseudonymise") and state.dataset().pseudonymised:
+        st.caption(_("User ids on every page and in every download are pseudonyms."))
     st.selectbox(_("Currency shown"), ["£", "$", "€", "¥"], key="currency", on_change=language.currency_picked,
                  help=_("Only the symbol changes; amounts are as in the file"))
     if gate.configured():

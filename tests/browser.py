@@ -111,6 +111,15 @@ def nav(page, title: str) -> None:
     wait_idle(page)
 
 
+def pseudonymise(page, timeout: float = 300_000) -> None:
+    """Switch on the sidebar's pseudonymisation and wait for its effect, the sidebar's caption: wait_idle alone
+    can pass before the rerun the click asked for has started (CI once read the original ids that way)."""
+    bar = page.locator('[data-testid="stSidebar"]')
+    bar.get_by_text("Pseudonymise user ids").click()
+    bar.get_by_text("User ids on every page and in every download are pseudonyms.").wait_for(timeout=timeout)
+    wait_idle(page)
+
+
 def choose(page, label: str, option: str) -> None:
     """Pick an option of the selectbox with this label."""
     page.get_by_role("combobox", name=label, exact=True).first.click()  # react-aria combobox (Streamlit 1.6x)

@@ -15,6 +15,7 @@ from .browser import (
     ARTIFACTS,
     assert_no_exception,
     nav,
+    pseudonymise,
     streamlit_server,
     wait_idle,
 )
@@ -89,8 +90,7 @@ def _download_ids(page) -> list[str]:
 def _pseudonymised_user_ids(browser, url: str) -> list[str]:
     """The Segments export of a fresh pseudonymised session, checked to join with its own RFM export."""
     page = open_url(browser, url)
-    page.locator('[data-testid="stSidebar"]').get_by_text("Pseudonymise user ids").click()
-    wait_idle(page)
+    pseudonymise(page)
     nav(page, "Segments")
     assert_no_exception(page, "pseudonymised segments")
     segments = _download_ids(page)
@@ -126,8 +126,7 @@ def _wave(browser, url: str, n: int = 8) -> tuple[float, float]:
     pages = []
     for _ in range(n):
         page = open_url(browser, url)
-        page.locator('[data-testid="stSidebar"]').get_by_text("Pseudonymise user ids").click()
-        wait_idle(page)
+        pseudonymise(page)
         nav(page, "Segments")
         pages.append(page)
     peak = rss_mb(url.pid)

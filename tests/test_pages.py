@@ -99,6 +99,7 @@ def test_pseudonymise_hashes_ids():
     no_errors(at)
     ds = at.session_state["dataset"]
     assert ds.pseudonymised and ds.events["user_id"].str.match(r"^u[0-9a-f]{16}$").all()
+    assert any("are pseudonyms" in c.value for c in at.sidebar.caption)   # the state is said where it is set
 
 
 @pytest.mark.realdata
