@@ -65,6 +65,8 @@ def zone_choices() -> list[str]:
 def to_clock(utc: pd.Series, zone: str | None) -> pd.Series:
     """Instants (naive UTC times, or times carrying any zone) as naive clock times in ``zone`` (UTC for None)."""
     if getattr(utc.dt, "tz", None) is None:
+        if not zone:   # naive UTC shown in UTC: nothing to do (the default, on every Unix-time load)
+            return utc
         utc = utc.dt.tz_localize("UTC")
     return utc.dt.tz_convert(zone or "UTC").dt.tz_localize(None)
 

@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from .i18n import N_, _
-from .schema import DataError, line_amount
+from .schema import MONEY_DECIMALS, DataError, line_amount
 
 DAY = pd.Timedelta(days=1)
 #: the models' time unit: weeks, as in the papers (``time_unit="W"`` in pymc-marketing: 4.345 weeks a month)
@@ -126,10 +126,8 @@ def _rfm_summary(transactions: pd.DataFrame, end: pd.Timestamp) -> pd.DataFrame:
 
 # ---- what the models read: purchase days
 
-#: a day's value is rounded to a millionth of the currency unit: sums of the same lines in another order (an engine's)
-#: then give the same table bit for bit, and the model fit (which amplifies the 11th digit on data with almost no
-#: dropout) is the same
-VALUE_DECIMALS = 6
+#: a day's value is settled as all money is (the fit amplifies the 11th digit on data with almost no dropout)
+VALUE_DECIMALS = MONEY_DECIMALS
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .schema import DataError, is_canonical, line_amount
+from .schema import MONEY_DECIMALS, DataError, is_canonical, line_amount
 
 DAY = pd.Timedelta(days=1)
 MAX_CATEGORY_SHARES = 12
@@ -189,14 +189,8 @@ def build_profiles(events: pd.DataFrame, as_of: pd.Timestamp | None = None, *,
     return out.loc[:, cols].reset_index()
 
 
-#: a customer's sales and returns are rounded to a millionth of the currency unit, as order values are
-#: (promo_core.promotions): sums of the same lines in another order (an engine's) then give the same profile, and a
-#: model that bins money by its quantiles (a tree ensemble) sees the same bins on every engine
-MONEY_DECIMALS = 6
-
-
 def settle_money(profiles: pd.DataFrame) -> pd.DataFrame:
-    """Round ``gross_sales`` and ``returns`` to :data:`MONEY_DECIMALS` and derive ``monetary``, ``return_rate`` and
+    """Round ``gross_sales`` and ``returns`` to :data:`promo_core.schema.MONEY_DECIMALS` and derive ``monetary``, ``return_rate`` and
     ``avg_order_value`` from the rounded sums, in place; the in-memory profiles and the engine's both end here."""
     gross = profiles["gross_sales"].astype("float64").round(MONEY_DECIMALS)
     ret = profiles["returns"].astype("float64").round(MONEY_DECIMALS)

@@ -44,7 +44,7 @@ from .features import order_keys
 from .i18n import N_, _, fmt_num
 from .offers import MECHANICS, MID, Scenario
 from .plan_files import Field, load_json, record
-from .schema import DataError, line_amount
+from .schema import MONEY_DECIMALS, DataError, line_amount
 
 PLAN_VERSION = 1
 #: offer_type (a stable English key, stored in plan files) -> its name (N_: translate with _() where shown)
@@ -312,8 +312,8 @@ def _orders(events: pd.DataFrame, nonproduct: tuple[str, ...] = ()) -> pd.DataFr
     return out
 
 
-#: order values are rounded to this many decimals (see :func:`_orders`)
-ORDER_VALUE_DECIMALS = 6
+#: order values are settled as all money is (see :func:`_orders`)
+ORDER_VALUE_DECIMALS = MONEY_DECIMALS
 
 
 @dataclass(frozen=True)

@@ -278,6 +278,12 @@ def is_canonical(name: object) -> bool:
     return str(name) in BY_NAME or str(name).startswith("discount: ")
 
 
+#: money summed per order, per customer-day or per customer is rounded to a millionth of the currency unit: the
+#: same lines summed in another order (an engine's) then give the same value bit for bit, so thresholds compare
+#: alike and models that bin or fit money (tree ensembles, BG/NBD) see the same numbers on every engine
+MONEY_DECIMALS = 6
+
+
 def line_amount(events):
     """Revenue of each line of a canonical events frame: ``line_total`` where the file has it, else
     ``price × quantity``. The one place revenue per line is defined (KPIs, RFM value, planner, rules)."""

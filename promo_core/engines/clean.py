@@ -16,6 +16,7 @@ files in parallel and has no line numbers).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
 
 import pandas as pd
 
@@ -98,6 +99,7 @@ def _id_expr(col, sample: pd.Series):
     return t
 
 
+@cache
 def _clock_udfs():
     """The engines' own functions from a UTC instant to a zone's clock time (DuckDB's ICU, built in; Spark SQL)."""
     import ibis
